@@ -1,0 +1,77 @@
+//===- ModelInfo.h - What a compiled model publishes ------------*- C++ -*-===//
+//
+// The signature and metadata of one compiled model, and the text artifacts made
+// from it: the JSON metadata document and the generated C/C++ header. No MLIR
+// header here: packaging and `nnmodel inspect` use this without the pipeline.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNM_COMPILER_MODELINFO_H
+#define NNM_COMPILER_MODELINFO_H
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnm {
+
+/// Element types that can cross the generated API.
+enum class DType { F32, F64, I32, I64, Bool };
+
+/// "float32", "float64", "int32", "int64", "bool".
+const char *dtypeName(DType t);
+/// C spelling of the element type in the generated header: float, double, int32_t, int64_t, bool.
+const char *dtypeCType(DType t);
+unsigned dtypeBytes(DType t);
+/// Parses dtypeName()'s spelling; false when unknown.
+bool parseDType(const std::string &name, DType &out);
+
+struct TensorSig {
+  std::string name;            ///< the ONNX graph's name
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;  ///< static; rank 0 for scalars
+  int64_t numElements() const;
+};
+
+struct ModelInfo {
+  std::string name;            ///< C identifier given by --name
+  std::string version;         ///< "X.Y.Z"
+  int versionMajor = 0, versionMinor = 0, versionPatch = 0;
+  std::string sourceSha256;    ///< hex SHA-256 of the .onnx file
+  std::string producerName, producerVersion;
+  std::vector<std::pair<std::string, int64_t>> opsets;  ///< (domain, version); "" = ai.onnx
+  std::string compilerVersion;
+  std::string target = "cpu";
+  std::string targetTriple, cpu;
+  std::vector<TensorSig> inputs, outputs;
+  uint64_t weightBytes = 0;    ///< bytes of constant data baked into the library
+  uint64_t arenaBytes = 0;     ///< scratch bytes one context needs
+
+  /// "name_v<major>": the prefix of every exported symbol.
+  std::string symbolPrefix() const;
+};
+
+/// Parses "X.Y.Z" into info's version fields; false with a message when malformed.
+bool parseVersion(const std::string &text, ModelInfo &info, std::string &error);
+/// True when `name` is a C identifier.
+bool isCIdentifier(const std::string &name);
+/// Makes a C identifier from a tensor name: other characters become '_', a leading
+/// digit gets a '_' in front, and a C/C++ keyword gets a '_' appended.
+std::string cIdentifier(const std::string &name);
+
+/// The metadata document (pretty JSON, keys in a fixed order, trailing newline).
+std::string toJson(const ModelInfo &info);
+/// Reads toJson()'s output back; false with a message on malformed input.
+bool fromJson(const std::string &text, ModelInfo &info, std::string &error);
+/// Human-readable summary for `nnmodel inspect`.
+std::string toText(const ModelInfo &info);
+
+/// The generated header: C API, constants and the C++ wrapper (docs/generated-api.md).
+std::string generateHeader(const ModelInfo &info);
+
+/// Lower-case hex SHA-256 of `data`.
+std::string sha256Hex(const std::string &data);
+
+} // namespace nnm
+
+#endif // NNM_COMPILER_MODELINFO_H

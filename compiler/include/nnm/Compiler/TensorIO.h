@@ -1,0 +1,31 @@
+//===- TensorIO.h - Tensors from and to .npy / TensorProto files -*- C++ -*-===//
+#ifndef NNM_COMPILER_TENSORIO_H
+#define NNM_COMPILER_TENSORIO_H
+
+#include "nnm/Compiler/ModelInfo.h"
+
+#include <string>
+#include <vector>
+
+namespace nnm {
+
+/// A host tensor: little-endian, C order, bool stored as one byte per element.
+struct HostTensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  std::vector<char> data;
+};
+
+/// Reads a NumPy .npy file (format 1.0/2.0/3.0, C order, little-endian
+/// <f4 <f8 <i4 <i8 |b1). False with a message naming the file on error.
+bool readNpy(const std::string &path, HostTensor &out, std::string &error);
+/// Writes a NumPy .npy file (format 1.0) atomically.
+bool writeNpy(const std::string &path, const HostTensor &t, std::string &error);
+/// Reads a serialized onnx.TensorProto (.pb) holding raw_data or typed data fields.
+bool readTensorProto(const std::string &path, HostTensor &out, std::string &error);
+/// Picks the reader by extension: ".npy" or ".pb".
+bool readTensorFile(const std::string &path, HostTensor &out, std::string &error);
+
+} // namespace nnm
+
+#endif // NNM_COMPILER_TENSORIO_H
