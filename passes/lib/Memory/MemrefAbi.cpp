@@ -1,0 +1,81 @@
+//===- MemrefAbi.cpp - Graph function to the library calling convention ---===//
+//
+// (tensor inputs) -> (tensor results)  becomes  (memref inputs, memref outputs)
+// with `bufferization.to_tensor restrict` on inputs and
+// `bufferization.materialize_in_destination` into the outputs, so one-shot
+// bufferization writes the last producers straight into the caller's buffers.
+//
+//===----------------------------------------------------------------------===//
+#include "nnm/Passes/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+
+using namespace mlir;
+
+namespace nnm {
+namespace {
+
+MemRefType memrefFor(Type t) {
+  auto rt = cast<RankedTensorType>(t);
+  return MemRefType::get(rt.getShape(), rt.getElementType());
+}
+
+struct MemrefAbiPass : PassWrapper<MemrefAbiPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MemrefAbiPass)
+
+  StringRef getArgument() const override { return "nnm-memref-abi"; }
+  StringRef getDescription() const override {
+    return "Give tensor-typed graph functions the (inputs, outputs) memref calling convention";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<bufferization::BufferizationDialect, memref::MemRefDialect>();
+  }
+
+  void runOnOperation() override {
+    for (auto fn : getOperation().getOps<func::FuncOp>()) {
+      if (fn.isExternal())
+        continue;
+      for (Type t : llvm::concat<const Type>(fn.getArgumentTypes(), fn.getResultTypes())) {
+        auto rt = dyn_cast<RankedTensorType>(t);
+        if (!rt || !rt.hasStaticShape()) {
+          fn.emitError() << "graph function types must be static tensors, got " << t;
+          return signalPassFailure();
+        }
+      }
+      Block &entry = fn.getBody().front();
+      OpBuilder b(&entry, entry.begin());
+      Location loc = fn.getLoc();
+      unsigned numInputs = fn.getNumArguments();
+      for (unsigned i = 0; i < numInputs; ++i) {
+        BlockArgument arg = entry.getArgument(i);
+        Type tensorType = arg.getType();
+        arg.setType(memrefFor(tensorType));
+        auto toTensor = bufferization::ToTensorOp::create(b, loc, tensorType, arg,
+                                                          /*restrict=*/true,
+                                                          /*writable=*/false);
+        arg.replaceAllUsesExcept(toTensor.getResult(), toTensor);
+      }
+      auto ret = cast<func::ReturnOp>(entry.getTerminator());
+      b.setInsertionPoint(ret);
+      SmallVector<Type> argTypes(entry.getArgumentTypes());
+      for (Value r : ret.getOperands()) {
+        BlockArgument out = entry.addArgument(memrefFor(r.getType()), loc);
+        argTypes.push_back(out.getType());
+        auto mat = bufferization::MaterializeInDestinationOp::create(b, loc, r, out);
+        mat.setRestrict(true);
+        mat.setWritable(true);
+      }
+      ret->setOperands({});
+      fn.setType(FunctionType::get(&getContext(), argTypes, {}));
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createMemrefAbiPass() { return std::make_unique<MemrefAbiPass>(); }
+
+} // namespace nnm

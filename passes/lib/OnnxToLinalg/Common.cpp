@@ -1,0 +1,240 @@
+//===- Common.cpp - Helpers shared by the ONNX lowering families ----------===//
+#include "Common.h"
+
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Matchers.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace nnm::onnx_to_linalg {
+
+SmallVector<int64_t> shapeOf(Value v) {
+  return SmallVector<int64_t>(cast<RankedTensorType>(v.getType()).getShape());
+}
+
+Type elementTypeOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
+
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<SmallVector<int64_t>> shapes) {
+  size_t rank = 0;
+  for (const auto &s : shapes)
+    rank = std::max(rank, s.size());
+  SmallVector<int64_t> out(rank, 1);
+  for (const auto &s : shapes) {
+    size_t off = rank - s.size();
+    for (size_t i = 0; i < s.size(); ++i) {
+      int64_t &o = out[off + i];
+      if (s[i] == o || s[i] == 1)
+        continue;
+      if (o != 1)
+        return failure();
+      o = s[i];
+    }
+  }
+  return out;
+}
+
+FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64_t rank) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= std::max<int64_t>(rank, 1)) {
+    node.error() << "axis " << axis << " is out of range for rank " << rank;
+    return failure();
+  }
+  return a;
+}
+
+Value scalarConst(OpBuilder &b, Location loc, Type type, double v) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, int64_t(v)));
+}
+
+Value lowestConst(OpBuilder &b, Location loc, Type type) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(
+        b, loc, b.getFloatAttr(ft, -std::numeric_limits<double>::infinity()));
+  unsigned width = type.getIntOrFloatBitWidth();
+  APInt min = width == 1 ? APInt(1, 0) : APInt::getSignedMinValue(width);
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, min));
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elt) {
+  return tensor::EmptyOp::create(b, loc, shape, elt);
+}
+
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value value) {
+  Value empty = emptyTensor(b, loc, shape, value.getType());
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
+                       ArrayRef<int64_t> outShape, Type outElt, BodyFn body) {
+  int64_t rank = outShape.size();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs) {
+    auto shape = shapeOf(in);
+    int64_t off = rank - int64_t(shape.size());
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < int64_t(shape.size()); ++i)
+      exprs.push_back(shape[i] == 1 && outShape[off + i] != 1
+                          ? getAffineConstantExpr(0, ctx)
+                          : getAffineDimExpr(off + i, ctx));
+    maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+  }
+  maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value init = emptyTensor(b, loc, outShape, outElt);
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value r = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, r);
+      });
+  return op.getResult(0);
+}
+
+Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() == shape)
+    return v;
+  auto target = RankedTensorType::get(shape, type.getElementType());
+  if (DenseElementsAttr c = constantOf(v))
+    return constantTensor(b, loc, c.reshape(target));
+  // Through one dimension: collapse everything, then expand to the target.
+  Value flat = v;
+  int64_t n = type.getNumElements();
+  auto flatType = RankedTensorType::get({n}, type.getElementType());
+  if (type.getRank() == 0) {
+    flat = tensor::ExpandShapeOp::create(b, loc, flatType, v, ArrayRef<ReassociationIndices>{});
+  } else if (type.getRank() > 1) {
+    ReassociationIndices all;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      all.push_back(i);
+    flat = tensor::CollapseShapeOp::create(b, loc, flatType, v,
+                                           ArrayRef<ReassociationIndices>{all});
+  }
+  if (shape.size() == 1)
+    return flat;
+  if (shape.empty())
+    return tensor::CollapseShapeOp::create(b, loc, target, flat,
+                                           ArrayRef<ReassociationIndices>{});
+  ReassociationIndices all;
+  for (size_t i = 0; i < shape.size(); ++i)
+    all.push_back(i);
+  return tensor::ExpandShapeOp::create(b, loc, target, flat,
+                                       ArrayRef<ReassociationIndices>{all});
+}
+
+Value buildReduce(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> axes, bool keepdims,
+                  StringRef kind) {
+  auto inShape = shapeOf(v);
+  Type elt = elementTypeOf(v);
+  int64_t rank = inShape.size();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> outShape, keptShape;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = llvm::is_contained(axes, i);
+    iters.push_back(reduced ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    keptShape.push_back(reduced ? 1 : inShape[i]);
+    if (!reduced) {
+      outShape.push_back(inShape[i]);
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    }
+  }
+  Value initValue = kind == "max" ? lowestConst(b, loc, elt) : scalarConst(b, loc, elt, 0);
+  Value init = filledTensor(b, loc, outShape, initValue);
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                 AffineMap::get(rank, 0, outExprs, ctx)};
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{v}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value r = kind == "max" ? maxS(nb, nloc, args[0], args[1])
+                                : addS(nb, nloc, args[0], args[1]);
+        linalg::YieldOp::create(nb, nloc, r);
+      });
+  Value out = op.getResult(0);
+  return keepdims ? reshapeTo(b, loc, out, keptShape) : out;
+}
+
+DenseElementsAttr constantOf(Value v) {
+  DenseElementsAttr attr;
+  if (v && matchPattern(v, m_Constant(&attr)))
+    return attr;
+  return {};
+}
+
+FailureOr<SmallVector<int64_t>> constantInts(const OnnxNode &node, unsigned input,
+                                             StringRef what) {
+  DenseElementsAttr c = constantOf(node.input(input));
+  if (!c || !isa<IntegerType>(c.getElementType())) {
+    node.error() << "input " << input << " (" << what
+                 << ") must be an integer tensor known at compile time";
+    return failure();
+  }
+  SmallVector<int64_t> out;
+  for (const APInt &v : c.getValues<APInt>())
+    out.push_back(v.getSExtValue());
+  return out;
+}
+
+Value constantTensor(OpBuilder &b, Location loc, DenseElementsAttr a) {
+  return arith::ConstantOp::create(b, loc, a);
+}
+
+Value addS(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isFloat(x.getType()))
+    return arith::AddFOp::create(b, loc, x, y);
+  return arith::AddIOp::create(b, loc, x, y);
+}
+
+Value mulS(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isFloat(x.getType()))
+    return arith::MulFOp::create(b, loc, x, y);
+  return arith::MulIOp::create(b, loc, x, y);
+}
+
+Value maxS(OpBuilder &b, Location loc, Value x, Value y) {
+  // ONNX Max propagates NaN like numpy.maximum.
+  if (isFloat(x.getType()))
+    return arith::MaximumFOp::create(b, loc, x, y);
+  return arith::MaxSIOp::create(b, loc, x, y);
+}
+
+Value minS(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isFloat(x.getType()))
+    return arith::MinimumFOp::create(b, loc, x, y);
+  return arith::MinSIOp::create(b, loc, x, y);
+}
+
+Value castS(OpBuilder &b, Location loc, Value x, Type to) {
+  Type from = x.getType();
+  if (from == to)
+    return x;
+  bool fromF = isFloat(from), toF = isFloat(to);
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (to.isInteger(1)) {
+    Value zero = scalarConst(b, loc, from, 0);
+    if (fromF)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, x, zero);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x, zero);
+  }
+  if (fromF && toF)
+    return fw < tw ? Value(arith::ExtFOp::create(b, loc, to, x))
+                   : Value(arith::TruncFOp::create(b, loc, to, x));
+  if (fromF)
+    return arith::FPToSIOp::create(b, loc, to, x);
+  bool fromBool = from.isInteger(1);
+  if (toF)
+    return fromBool ? Value(arith::UIToFPOp::create(b, loc, to, x))
+                    : Value(arith::SIToFPOp::create(b, loc, to, x));
+  if (fw < tw)
+    return fromBool ? Value(arith::ExtUIOp::create(b, loc, to, x))
+                    : Value(arith::ExtSIOp::create(b, loc, to, x));
+  return arith::TruncIOp::create(b, loc, to, x);
+}
+
+} // namespace nnm::onnx_to_linalg

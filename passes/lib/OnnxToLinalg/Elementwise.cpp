@@ -1,0 +1,282 @@
+//===- Elementwise.cpp - ONNX elementwise ops to linalg -------------------===//
+#include "Common.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace nnm::onnx_to_linalg {
+namespace {
+
+using ScalarFn = std::function<Value(OpBuilder &, Location, ValueRange, const OnnxNode &)>;
+
+/// Broadcasts all present inputs and applies `fn` elementwise; the result has
+/// the element type of input 0 unless `outElt` is given.
+Result lowerBroadcast(OpBuilder &b, const OnnxNode &node, ValueRange inputs, ScalarFn fn,
+                      Type outElt = {}) {
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (Value v : inputs)
+    shapes.push_back(shapeOf(v));
+  auto shape = broadcastShapes(shapes);
+  if (failed(shape))
+    return node.error() << "operand shapes cannot be broadcast together", failure();
+  Type elt = outElt ? outElt : elementTypeOf(inputs[0]);
+  Value r = buildElementwise(b, node.loc(), inputs, *shape, elt,
+                             [&](OpBuilder &nb, Location l, ValueRange a) {
+                               return fn(nb, l, a, node);
+                             });
+  return Values{r};
+}
+
+Values presentInputs(const OnnxNode &node) {
+  Values out;
+  for (unsigned i = 0; i < node.numInputs(); ++i)
+    if (Value v = node.input(i))
+      out.push_back(v);
+  return out;
+}
+
+/// Registers an op whose every present input takes part elementwise.
+void addNary(LoweringTable &t, StringRef op, int64_t since, ScalarFn fn) {
+  t.add(op, since, [fn](OpBuilder &b, const OnnxNode &node) -> Result {
+    Values ins = presentInputs(node);
+    if (ins.empty())
+      return node.error() << "needs at least one input", failure();
+    for (Value v : ins)
+      if (elementTypeOf(v) != elementTypeOf(ins[0]))
+        return node.error() << "operands have different element types", failure();
+    return lowerBroadcast(b, node, ins, fn);
+  });
+}
+
+
+// Scalar bodies ----------------------------------------------------------------
+
+Value add(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) { return addS(b, l, a[0], a[1]); }
+Value mul(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) { return mulS(b, l, a[0], a[1]); }
+Value sub(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  if (isFloat(a[0].getType()))
+    return arith::SubFOp::create(b, l, a[0], a[1]);
+  return arith::SubIOp::create(b, l, a[0], a[1]);
+}
+Value div(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  if (isFloat(a[0].getType()))
+    return arith::DivFOp::create(b, l, a[0], a[1]);
+  return arith::DivSIOp::create(b, l, a[0], a[1]);
+}
+Value neg(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  if (isFloat(a[0].getType()))
+    return arith::NegFOp::create(b, l, a[0]);
+  return arith::SubIOp::create(b, l, scalarConst(b, l, a[0].getType(), 0), a[0]);
+}
+Value abs(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  if (isFloat(a[0].getType()))
+    return math::AbsFOp::create(b, l, a[0]);
+  return math::AbsIOp::create(b, l, a[0]);
+}
+Value relu(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  Value zero = scalarConst(b, l, a[0].getType(), 0);
+  if (isFloat(a[0].getType())) // relu(NaN) stays NaN
+    return arith::SelectOp::create(
+        b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, a[0], zero), zero, a[0]);
+  return arith::MaxSIOp::create(b, l, a[0], zero);
+}
+Value leakyRelu(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
+  Type t = a[0].getType();
+  Value zero = scalarConst(b, l, t, 0);
+  Value alpha = scalarConst(b, l, t, n.getFloat("alpha", 0.01));
+  Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, a[0], zero);
+  return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, a[0], alpha), a[0]);
+}
+Value sigmoid(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  // 1 / (1 + exp(-x)), which saturates cleanly at both ends in float.
+  Type t = a[0].getType();
+  Value one = scalarConst(b, l, t, 1);
+  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, a[0]));
+  return arith::DivFOp::create(b, l, one, arith::AddFOp::create(b, l, one, e));
+}
+Value pow(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  Value exp = a[1];
+  if (exp.getType() != a[0].getType())
+    exp = castS(b, l, exp, a[0].getType());
+  return math::PowFOp::create(b, l, a[0], exp);
+}
+
+template <typename OpTy>
+Value unaryMath(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  return OpTy::create(b, l, a[0]);
+}
+
+Value variadicMax(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  Value r = a[0];
+  for (Value v : a.drop_front())
+    r = maxS(b, l, r, v);
+  return r;
+}
+Value variadicMin(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  Value r = a[0];
+  for (Value v : a.drop_front())
+    r = minS(b, l, r, v);
+  return r;
+}
+
+/// Float-only ops reject integer operands up front with a clear message.
+void addFloatUnary(LoweringTable &t, StringRef op, int64_t since, ScalarFn fn) {
+  t.add(op, since, [fn](OpBuilder &b, const OnnxNode &node) -> Result {
+    Value x = node.input(0);
+    if (!x || !isFloat(elementTypeOf(x)))
+      return node.error() << "needs a floating-point input", failure();
+    return lowerBroadcast(b, node, ValueRange{x}, fn);
+  });
+}
+
+// Clip -------------------------------------------------------------------------
+
+Result lowerClip(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  Type elt = elementTypeOf(x);
+  Location l = node.loc();
+  Value lo, hi;
+  if (node.opset < 11) {
+    lo = scalarConst(b, l, elt, node.getFloat("min", -INFINITY));
+    hi = scalarConst(b, l, elt, node.getFloat("max", INFINITY));
+  } else {
+    // min/max are optional rank-0 inputs; extract them as scalars.
+    auto scalar = [&](unsigned i) -> Value {
+      Value v = node.input(i);
+      if (!v)
+        return {};
+      return tensor::ExtractOp::create(b, l, reshapeTo(b, l, v, {}), ValueRange{});
+    };
+    lo = scalar(1);
+    hi = scalar(2);
+  }
+  Value r = buildElementwise(b, l, ValueRange{x}, shapeOf(x), elt,
+                             [&](OpBuilder &nb, Location nl, ValueRange a) {
+                               Value v = a[0];
+                               if (lo)
+                                 v = maxS(nb, nl, v, lo);
+                               if (hi)
+                                 v = minS(nb, nl, v, hi);
+                               return v;
+                             });
+  return Values{r};
+}
+
+// Cast -------------------------------------------------------------------------
+
+/// ONNX TensorProto data type -> MLIR element type (the ones we support).
+Type onnxElementType(MLIRContext *ctx, int64_t code) {
+  switch (code) {
+  case 1: return Float32Type::get(ctx);
+  case 6: return IntegerType::get(ctx, 32);
+  case 7: return IntegerType::get(ctx, 64);
+  case 9: return IntegerType::get(ctx, 1);
+  case 11: return Float64Type::get(ctx);
+  default: return {};
+  }
+}
+
+Result lowerCast(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  Type to = onnxElementType(b.getContext(), node.getInt("to", 0));
+  if (!to)
+    return node.error() << "unsupported target type " << node.getInt("to", 0)
+                        << " (supported: float, double, int32, int64, bool)", failure();
+  if (DenseElementsAttr c = constantOf(x)) {
+    // Shape computations cast small integer constants: fold them here.
+    if (isa<IntegerType>(c.getElementType()) && isa<IntegerType>(to) && !to.isInteger(1) &&
+        !c.getElementType().isInteger(1)) {
+      auto type = RankedTensorType::get(c.getType().getShape(), to);
+      SmallVector<APInt> vals;
+      for (const APInt &v : c.getValues<APInt>())
+        vals.push_back(v.sextOrTrunc(to.getIntOrFloatBitWidth()));
+      return Values{constantTensor(b, node.loc(), DenseElementsAttr::get(type, vals))};
+    }
+  }
+  Value r = buildElementwise(b, node.loc(), ValueRange{x}, shapeOf(x), to,
+                             [&](OpBuilder &nb, Location l, ValueRange a) {
+                               return castS(nb, l, a[0], to);
+                             });
+  return Values{r};
+}
+
+// BatchNormalization (inference) -----------------------------------------------
+
+Result lowerBatchNorm(OpBuilder &b, const OnnxNode &node) {
+  if (node.op->getNumResults() > 1 || node.getInt("training_mode", 0) != 0)
+    return node.error() << "only inference mode (one output) is supported", failure();
+  Value x = node.input(0);
+  auto shape = shapeOf(x);
+  if (shape.size() < 2)
+    return node.error() << "input must have rank >= 2", failure();
+  Location l = node.loc();
+  // Parameters are [C]: view them as [C, 1, ...] so they broadcast along axis 1.
+  SmallVector<int64_t> paramShape(shape.size() - 1, 1);
+  paramShape[0] = shape[1];
+  Values ins{x};
+  for (unsigned i = 1; i <= 4; ++i) {
+    Value p = node.input(i);
+    if (!p || shapeOf(p) != SmallVector<int64_t>{shape[1]})
+      return node.error() << "parameter " << i << " must have shape [" << shape[1] << "]",
+             failure();
+    ins.push_back(reshapeTo(b, l, p, paramShape));
+  }
+  double eps = node.getFloat("epsilon", 1e-5);
+  Value r = buildElementwise(b, l, ins, shape, elementTypeOf(x),
+                             [&](OpBuilder &nb, Location nl, ValueRange a) {
+                               Type t = a[0].getType();
+                               Value var = arith::AddFOp::create(nb, nl, a[4],
+                                                                 scalarConst(nb, nl, t, eps));
+                               Value norm = arith::DivFOp::create(
+                                   nb, nl, arith::SubFOp::create(nb, nl, a[0], a[3]),
+                                   math::SqrtOp::create(nb, nl, var));
+                               return arith::AddFOp::create(
+                                   nb, nl, arith::MulFOp::create(nb, nl, norm, a[1]), a[2]);
+                             });
+  return Values{r};
+}
+
+Result lowerIdentity(OpBuilder &, const OnnxNode &node) {
+  Values out{node.input(0)};
+  // Dropout in inference returns its input; an optional mask output is all true.
+  if (node.op->getNumResults() > 1)
+    return node.error() << "the mask output is not supported", failure();
+  return out;
+}
+
+} // namespace
+
+void addElementwiseLowerings(LoweringTable &t) {
+  addNary(t, "Add", 7, add);
+  addNary(t, "Sub", 7, sub);
+  addNary(t, "Mul", 7, mul);
+  addNary(t, "Div", 7, div);
+  addNary(t, "Max", 8, variadicMax);
+  addNary(t, "Min", 8, variadicMin);
+  addNary(t, "Neg", 6, neg);
+  addNary(t, "Abs", 6, abs);
+  addNary(t, "Relu", 6, relu);
+  t.add("Pow", 7, [](OpBuilder &b, const OnnxNode &node) -> Result {
+    if (!isFloat(elementTypeOf(node.input(0))))
+      return node.error() << "needs a floating-point base", failure();
+    return lowerBroadcast(b, node, ValueRange{node.input(0), node.input(1)}, pow);
+  });
+  addFloatUnary(t, "Sqrt", 6, unaryMath<math::SqrtOp>);
+  addFloatUnary(t, "Exp", 6, unaryMath<math::ExpOp>);
+  addFloatUnary(t, "Log", 6, unaryMath<math::LogOp>);
+  addFloatUnary(t, "Tanh", 6, unaryMath<math::TanhOp>);
+  addFloatUnary(t, "Erf", 9, unaryMath<math::ErfOp>);
+  addFloatUnary(t, "Sigmoid", 6, sigmoid);
+  addFloatUnary(t, "LeakyRelu", 6, leakyRelu);
+  t.add("Clip", 6, lowerClip);  // min/max attributes
+  t.add("Clip", 11, lowerClip); // min/max became optional inputs
+  t.add("Cast", 6, lowerCast);
+  t.add("BatchNormalization", 7, lowerBatchNorm);
+  t.add("Identity", 1, lowerIdentity);
+  t.add("Dropout", 7, lowerIdentity);
+}
+
+} // namespace nnm::onnx_to_linalg

@@ -1,0 +1,267 @@
+//===- MatMulConv.cpp - ONNX MatMul, Gemm and Conv to linalg --------------===//
+//
+// Contractions are emitted as linalg.generic (MatMul, Gemm) or named linalg
+// convolutions, so a later pass can route them to a kernel library.
+//
+//===----------------------------------------------------------------------===//
+#include "Common.h"
+
+#include "mlir/IR/AffineMap.h"
+
+using namespace mlir;
+
+namespace nnm::onnx_to_linalg {
+namespace {
+
+/// C[b..., m, n] = sum_k A[b..., m, k] * B[b..., k, n] with broadcast batch
+/// dimensions; A and B have rank >= 2. `transA`/`transB` swap the last two dims.
+Value contract(OpBuilder &b, Location l, Value lhs, Value rhs, ArrayRef<int64_t> batch,
+               bool transA = false, bool transB = false) {
+  MLIRContext *ctx = b.getContext();
+  auto as = shapeOf(lhs), bs = shapeOf(rhs);
+  int64_t nb = batch.size();
+  int64_t m = transA ? as[as.size() - 1] : as[as.size() - 2];
+  int64_t n = transB ? bs[bs.size() - 2] : bs[bs.size() - 1];
+  // Loops: batch..., m, n, k.
+  int64_t loops = nb + 3;
+  AffineExpr dm = getAffineDimExpr(nb, ctx), dn = getAffineDimExpr(nb + 1, ctx),
+             dk = getAffineDimExpr(nb + 2, ctx);
+  auto operandMap = [&](ArrayRef<int64_t> shape, AffineExpr r, AffineExpr c) {
+    SmallVector<AffineExpr> exprs;
+    int64_t rankBatch = shape.size() - 2, off = nb - rankBatch;
+    for (int64_t i = 0; i < rankBatch; ++i)
+      exprs.push_back(shape[i] == 1 && batch[off + i] != 1 ? getAffineConstantExpr(0, ctx)
+                                                            : getAffineDimExpr(off + i, ctx));
+    exprs.push_back(r);
+    exprs.push_back(c);
+    return AffineMap::get(loops, 0, exprs, ctx);
+  };
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t i = 0; i < nb + 2; ++i)
+    outExprs.push_back(getAffineDimExpr(i, ctx));
+  SmallVector<AffineMap> maps = {
+      transA ? operandMap(as, dk, dm) : operandMap(as, dm, dk),
+      transB ? operandMap(bs, dn, dk) : operandMap(bs, dk, dn),
+      AffineMap::get(loops, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iters(nb + 2, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  SmallVector<int64_t> outShape(batch);
+  outShape.push_back(m);
+  outShape.push_back(n);
+  Type elt = elementTypeOf(lhs);
+  Value init = filledTensor(b, l, outShape, scalarConst(b, l, elt, 0));
+  auto op = linalg::GenericOp::create(
+      b, l, TypeRange{init.getType()}, ValueRange{lhs, rhs}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb2, Location nl, ValueRange a) {
+        Value p = mulS(nb2, nl, a[0], a[1]);
+        linalg::YieldOp::create(nb2, nl, addS(nb2, nl, a[2], p));
+      });
+  return op.getResult(0);
+}
+
+Result lowerMatMul(OpBuilder &b, const OnnxNode &node) {
+  Location l = node.loc();
+  Value lhs = node.input(0), rhs = node.input(1);
+  auto as = shapeOf(lhs), bs = shapeOf(rhs);
+  if (as.empty() || bs.empty())
+    return node.error() << "operands must have rank >= 1", failure();
+  // numpy.matmul: a 1-D left operand gains a leading 1, a 1-D right one a trailing 1,
+  // and both are removed from the result.
+  bool vecA = as.size() == 1, vecB = bs.size() == 1;
+  if (vecA)
+    lhs = reshapeTo(b, l, lhs, {1, as[0]}), as = shapeOf(lhs);
+  if (vecB)
+    rhs = reshapeTo(b, l, rhs, {bs[0], 1}), bs = shapeOf(rhs);
+  if (as.back() != bs[bs.size() - 2])
+    return node.error() << "inner dimensions differ (" << as.back() << " vs "
+                        << bs[bs.size() - 2] << ")", failure();
+  auto batch = broadcastShapes({SmallVector<int64_t>(as.begin(), as.end() - 2),
+                                SmallVector<int64_t>(bs.begin(), bs.end() - 2)});
+  if (failed(batch))
+    return node.error() << "batch dimensions cannot be broadcast", failure();
+  Value r = contract(b, l, lhs, rhs, *batch);
+  SmallVector<int64_t> outShape(*batch);
+  if (!vecA)
+    outShape.push_back(as[as.size() - 2]);
+  if (!vecB)
+    outShape.push_back(bs.back());
+  return Values{reshapeTo(b, l, r, outShape)};
+}
+
+Result lowerGemm(OpBuilder &b, const OnnxNode &node) {
+  Location l = node.loc();
+  Value a = node.input(0), bm = node.input(1), c = node.input(2);
+  if (shapeOf(a).size() != 2 || shapeOf(bm).size() != 2)
+    return node.error() << "A and B must be matrices", failure();
+  bool ta = node.getInt("transA", 0), tb = node.getInt("transB", 0);
+  auto as = shapeOf(a), bs = shapeOf(bm);
+  int64_t k1 = ta ? as[0] : as[1], k2 = tb ? bs[1] : bs[0];
+  if (k1 != k2)
+    return node.error() << "inner dimensions differ (" << k1 << " vs " << k2 << ")", failure();
+  Value ab = contract(b, l, a, bm, {}, ta, tb);
+  double alpha = node.getFloat("alpha", 1.0), beta = node.getFloat("beta", 1.0);
+  Type elt = elementTypeOf(a);
+  Values ins{ab};
+  if (c && beta != 0.0) {
+    auto s = broadcastShapes({shapeOf(ab), shapeOf(c)});
+    if (failed(s) || *s != shapeOf(ab))
+      return node.error() << "C cannot be broadcast to the result shape", failure();
+    ins.push_back(c);
+  }
+  if (alpha == 1.0 && ins.size() == 1)
+    return Values{ab};
+  Value r = buildElementwise(b, l, ins, shapeOf(ab), elt,
+                             [&](OpBuilder &nb, Location nl, ValueRange v) {
+                               Value x = v[0];
+                               if (alpha != 1.0)
+                                 x = mulS(nb, nl, x, scalarConst(nb, nl, elt, alpha));
+                               if (v.size() > 1) {
+                                 Value y = v[1];
+                                 if (beta != 1.0)
+                                   y = mulS(nb, nl, y, scalarConst(nb, nl, elt, beta));
+                                 x = addS(nb, nl, x, y);
+                               }
+                               return x;
+                             });
+  return Values{r};
+}
+
+} // namespace
+
+/// Spatial padding of a conv/pool window: begin pads then end pads, per spatial dim.
+FailureOr<SmallVector<int64_t>> resolvePads(const OnnxNode &node, ArrayRef<int64_t> in,
+                                            ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                                            ArrayRef<int64_t> dilations) {
+  size_t n = in.size();
+  std::string autoPad = node.getString("auto_pad", "NOTSET");
+  SmallVector<int64_t> pads(2 * n, 0);
+  if (autoPad == "NOTSET") {
+    if (auto p = node.getInts("pads")) {
+      if (p->size() != 2 * n)
+        return node.error() << "pads must have " << 2 * n << " values", failure();
+      pads.assign(p->begin(), p->end());
+    }
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (size_t i = 0; i < n; ++i) {
+      int64_t out = (in[i] + strides[i] - 1) / strides[i];
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i]);
+      int64_t small = total / 2, big = total - small;
+      pads[i] = autoPad == "SAME_UPPER" ? small : big;
+      pads[i + n] = autoPad == "SAME_UPPER" ? big : small;
+    }
+  } else if (autoPad != "VALID") {
+    return node.error() << "unknown auto_pad '" << autoPad << "'", failure();
+  }
+  for (int64_t p : pads)
+    if (p < 0)
+      return node.error() << "negative pads are not supported", failure();
+  return pads;
+}
+
+/// Reads a per-spatial-dimension attribute, defaulting every entry to `dflt`.
+FailureOr<SmallVector<int64_t>> spatialAttr(const OnnxNode &node, StringRef name, size_t n,
+                                            int64_t dflt) {
+  SmallVector<int64_t> v(n, dflt);
+  if (auto a = node.getInts(name)) {
+    if (a->size() != n)
+      return node.error() << name << " must have " << n << " values, got " << a->size(),
+             failure();
+    v.assign(a->begin(), a->end());
+  }
+  for (int64_t x : v)
+    if (x < 1)
+      return node.error() << name << " must be positive", failure();
+  return v;
+}
+
+/// Pads the spatial dims (from dim 2) of an NC... tensor with `value`.
+Value padSpatial(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> pads, Value value) {
+  size_t n = pads.size() / 2;
+  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+    return x;
+  SmallVector<OpFoldResult> lo(2, b.getIndexAttr(0)), hi(2, b.getIndexAttr(0));
+  for (size_t i = 0; i < n; ++i) {
+    lo.push_back(b.getIndexAttr(pads[i]));
+    hi.push_back(b.getIndexAttr(pads[i + n]));
+  }
+  auto shape = shapeOf(x);
+  for (size_t i = 0; i < n; ++i)
+    shape[2 + i] += pads[i] + pads[i + n];
+  auto type = RankedTensorType::get(shape, elementTypeOf(x));
+  return tensor::PadOp::create(b, l, type, x, lo, hi, value, /*nofold=*/false);
+}
+
+namespace {
+
+Result lowerConv(OpBuilder &b, const OnnxNode &node) {
+  Location l = node.loc();
+  Value x = node.input(0), w = node.input(1), bias = node.input(2);
+  auto xs = shapeOf(x), ws = shapeOf(w);
+  if (xs.size() != 4 || ws.size() != 4)
+    return node.error() << "only 2-D convolution (rank-4 input and weight) is supported",
+           failure();
+  int64_t group = node.getInt("group", 1);
+  int64_t cin = xs[1], cout = ws[0];
+  if (group < 1 || cin % group || cout % group || ws[1] * group != cin)
+    return node.error() << "group " << group << " does not divide channels (input " << cin
+                        << ", weight " << ws[1] << "x" << group << ")", failure();
+  SmallVector<int64_t> kernel = {ws[2], ws[3]};
+  if (auto ks = node.getInts("kernel_shape"); ks && SmallVector<int64_t>(*ks) != kernel)
+    return node.error() << "kernel_shape does not match the weight", failure();
+  auto strides = spatialAttr(node, "strides", 2, 1);
+  auto dil = spatialAttr(node, "dilations", 2, 1);
+  if (failed(strides) || failed(dil))
+    return failure();
+  auto pads = resolvePads(node, {xs[2], xs[3]}, kernel, *strides, *dil);
+  if (failed(pads))
+    return failure();
+  Type elt = elementTypeOf(x);
+  Value xp = padSpatial(b, l, x, *pads, scalarConst(b, l, elt, 0));
+  auto ps = shapeOf(xp);
+  SmallVector<int64_t> out(2);
+  for (int i = 0; i < 2; ++i) {
+    out[i] = (ps[2 + i] - (kernel[i] - 1) * (*dil)[i] - 1) / (*strides)[i] + 1;
+    if (out[i] < 1)
+      return node.error() << "the kernel is larger than the padded input", failure();
+  }
+  auto stridesAttr = b.getDenseI64ArrayAttr(*strides);
+  auto dilAttr = b.getDenseI64ArrayAttr(*dil);
+  Value zero = scalarConst(b, l, elt, 0);
+  Value y;
+  if (group == 1) {
+    Value init = filledTensor(b, l, {xs[0], cout, out[0], out[1]}, zero);
+    y = linalg::Conv2DNchwFchwOp::create(b, l, TypeRange{init.getType()}, ValueRange{xp, w},
+                                         ValueRange{init}, stridesAttr, dilAttr)
+            .getResult(0);
+  } else {
+    Value xg = reshapeTo(b, l, xp, {ps[0], group, cin / group, ps[2], ps[3]});
+    Value wg = reshapeTo(b, l, w, {group, cout / group, ws[1], ws[2], ws[3]});
+    Value init = filledTensor(b, l, {xs[0], group, cout / group, out[0], out[1]}, zero);
+    Value yg = linalg::Conv2DNgchwGfchwOp::create(b, l, TypeRange{init.getType()},
+                                                  ValueRange{xg, wg}, ValueRange{init},
+                                                  stridesAttr, dilAttr)
+                   .getResult(0);
+    y = reshapeTo(b, l, yg, {xs[0], cout, out[0], out[1]});
+  }
+  if (bias) {
+    if (shapeOf(bias) != SmallVector<int64_t>{cout})
+      return node.error() << "bias must have shape [" << cout << "]", failure();
+    Value bb = reshapeTo(b, l, bias, {cout, 1, 1});
+    y = buildElementwise(b, l, ValueRange{y, bb}, shapeOf(y), elt,
+                         [](OpBuilder &nb, Location nl, ValueRange a) {
+                           return addS(nb, nl, a[0], a[1]);
+                         });
+  }
+  return Values{y};
+}
+
+} // namespace
+
+void addMatMulConvLowerings(LoweringTable &t) {
+  t.add("MatMul", 1, lowerMatMul);
+  t.add("Gemm", 7, lowerGemm); // C optional from 11, bias broadcast from 7
+  t.add("Conv", 1, lowerConv);
+}
+
+} // namespace nnm::onnx_to_linalg

@@ -1,0 +1,161 @@
+//===- Pooling.cpp - ONNX pooling ops to linalg ---------------------------===//
+#include "Common.h"
+
+#include "mlir/IR/AffineMap.h"
+
+using namespace mlir;
+
+namespace nnm::onnx_to_linalg {
+namespace {
+
+/// Window geometry of a 2-D pool: kernel, strides, dilations, pads (with the
+/// extra end padding ceil_mode needs) and the output size.
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations, pads, out;
+  SmallVector<int64_t> extraEnd = {0, 0};
+};
+
+FailureOr<Window> poolWindow(const OnnxNode &node, ArrayRef<int64_t> xs) {
+  Window w;
+  auto ks = node.getInts("kernel_shape");
+  if (!ks || ks->size() != 2)
+    return node.error() << "only 2-D pooling with a 2-value kernel_shape is supported",
+           failure();
+  w.kernel.assign(ks->begin(), ks->end());
+  auto s = spatialAttr(node, "strides", 2, 1);
+  auto d = spatialAttr(node, "dilations", 2, 1);
+  if (failed(s) || failed(d))
+    return failure();
+  w.strides = *s;
+  w.dilations = *d;
+  auto p = resolvePads(node, {xs[2], xs[3]}, w.kernel, w.strides, w.dilations);
+  if (failed(p))
+    return failure();
+  w.pads = *p;
+  bool ceil = node.getInt("ceil_mode", 0);
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = xs[2 + i] + w.pads[i] + w.pads[i + 2] - (w.kernel[i] - 1) * w.dilations[i] - 1;
+    if (span < 0)
+      return node.error() << "the kernel is larger than the padded input", failure();
+    int64_t o = (ceil ? (span + w.strides[i] - 1) / w.strides[i] : span / w.strides[i]) + 1;
+    // A last window that would start in the end padding is dropped (as ONNX Runtime does).
+    if (ceil && (o - 1) * w.strides[i] >= xs[2 + i] + w.pads[i])
+      --o;
+    w.out.push_back(o);
+    int64_t needed = (o - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] + 1;
+    w.extraEnd[i] = std::max<int64_t>(0, needed - (xs[2 + i] + w.pads[i] + w.pads[i + 2]));
+  }
+  return w;
+}
+
+Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
+  if (node.op->getNumResults() > 1)
+    return node.error() << "the Indices output is not supported", failure();
+  Value x = node.input(0);
+  auto xs = shapeOf(x);
+  if (xs.size() != 4)
+    return node.error() << "only 2-D pooling (rank-4 input) is supported", failure();
+  auto w = poolWindow(node, xs);
+  if (failed(w))
+    return failure();
+  Location l = node.loc();
+  Type elt = elementTypeOf(x);
+  SmallVector<int64_t> pads = w->pads;
+  pads[2] += w->extraEnd[0];
+  pads[3] += w->extraEnd[1];
+  Value lowest = lowestConst(b, l, elt);
+  Value xp = padSpatial(b, l, x, pads, lowest);
+  Value init = filledTensor(b, l, {xs[0], xs[1], w->out[0], w->out[1]}, lowest);
+  Value window = emptyTensor(b, l, w->kernel, elt);
+  Value y = linalg::PoolingNchwMaxOp::create(b, l, TypeRange{init.getType()},
+                                             ValueRange{xp, window}, ValueRange{init},
+                                             b.getDenseI64ArrayAttr(w->strides),
+                                             b.getDenseI64ArrayAttr(w->dilations))
+                .getResult(0);
+  return Values{y};
+}
+
+Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  auto xs = shapeOf(x);
+  if (xs.size() != 4)
+    return node.error() << "only 2-D pooling (rank-4 input) is supported", failure();
+  auto w = poolWindow(node, xs);
+  if (failed(w))
+    return failure();
+  Location l = node.loc();
+  Type elt = elementTypeOf(x);
+  if (!isFloat(elt))
+    return node.error() << "needs a floating-point input", failure();
+  SmallVector<int64_t> pads = w->pads;
+  pads[2] += w->extraEnd[0];
+  pads[3] += w->extraEnd[1];
+  Value zero = scalarConst(b, l, elt, 0);
+  Value xp = padSpatial(b, l, x, pads, zero);
+  Value init = filledTensor(b, l, {xs[0], xs[1], w->out[0], w->out[1]}, zero);
+  Value window = emptyTensor(b, l, w->kernel, elt);
+  Value sum = linalg::PoolingNchwSumOp::create(b, l, TypeRange{init.getType()},
+                                               ValueRange{xp, window}, ValueRange{init},
+                                               b.getDenseI64ArrayAttr(w->strides),
+                                               b.getDenseI64ArrayAttr(w->dilations))
+                  .getResult(0);
+  // The divisor of every output position is known at compile time: count the
+  // window taps inside the input (or inside input + explicit pads).
+  bool includePad = node.getInt("count_include_pad", 0);
+  SmallVector<double> counts;
+  for (int64_t oh = 0; oh < w->out[0]; ++oh)
+    for (int64_t ow = 0; ow < w->out[1]; ++ow) {
+      int64_t c = 0;
+      for (int64_t kh = 0; kh < w->kernel[0]; ++kh)
+        for (int64_t kw = 0; kw < w->kernel[1]; ++kw) {
+          int64_t ih = oh * w->strides[0] + kh * w->dilations[0] - w->pads[0];
+          int64_t iw = ow * w->strides[1] + kw * w->dilations[1] - w->pads[1];
+          int64_t loH = includePad ? -w->pads[0] : 0, hiH = xs[2] + (includePad ? w->pads[2] : 0);
+          int64_t loW = includePad ? -w->pads[1] : 0, hiW = xs[3] + (includePad ? w->pads[3] : 0);
+          c += ih >= loH && ih < hiH && iw >= loW && iw < hiW;
+        }
+      counts.push_back(double(std::max<int64_t>(c, 1)));
+    }
+  auto countType = RankedTensorType::get({w->out[0], w->out[1]}, elt);
+  SmallVector<Attribute> countAttrs;
+  for (double c : counts)
+    countAttrs.push_back(b.getFloatAttr(elt, c));
+  Value divisor = constantTensor(b, l, DenseElementsAttr::get(countType, countAttrs));
+  Value y = buildElementwise(b, l, ValueRange{sum, divisor}, shapeOf(sum), elt,
+                             [](OpBuilder &nb, Location nl, ValueRange a) {
+                               return arith::DivFOp::create(nb, nl, a[0], a[1]);
+                             });
+  return Values{y};
+}
+
+Result lowerGlobalAveragePool(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  auto xs = shapeOf(x);
+  if (xs.size() < 3)
+    return node.error() << "input must have rank >= 3", failure();
+  Location l = node.loc();
+  Type elt = elementTypeOf(x);
+  SmallVector<int64_t> axes;
+  int64_t count = 1;
+  for (size_t i = 2; i < xs.size(); ++i) {
+    axes.push_back(i);
+    count *= xs[i];
+  }
+  Value sum = buildReduce(b, l, x, axes, /*keepdims=*/true, "sum");
+  Value y = buildElementwise(b, l, ValueRange{sum}, shapeOf(sum), elt,
+                             [&](OpBuilder &nb, Location nl, ValueRange a) {
+                               return arith::DivFOp::create(
+                                   nb, nl, a[0], scalarConst(nb, nl, elt, double(count)));
+                             });
+  return Values{y};
+}
+
+} // namespace
+
+void addPoolingLowerings(LoweringTable &t) {
+  t.add("MaxPool", 1, lowerMaxPool);
+  t.add("AveragePool", 1, lowerAveragePool);
+  t.add("GlobalAveragePool", 1, lowerGlobalAveragePool);
+}
+
+} // namespace nnm::onnx_to_linalg
