@@ -41,6 +41,19 @@ MODELS = [
     ("resblock", "resblock", "resblock", "1.0.0"),
 ]
 
+# The generated headers must work from C too: all four in one C11 file.
+C_HEADER_CHECK = """#include "mlp1/mlp.h"
+#include "mlp2/mlp.h"
+#include "lenet/lenet.h"
+#include "resblock/resblock.h"
+int use(void) {
+  mlp_v1_context *a = 0; mlp_v2_context *b = 0;
+  lenet_v1_context *l = 0; resblock_v1_context *r = 0;
+  return (int)mlp_v1_create(0, &a) + (int)mlp_v2_create(0, &b) +
+         (int)lenet_v1_create(0, &l) + (int)resblock_v1_create(0, &r);
+}
+"""
+
 
 class Checks:
     def __init__(self):
@@ -245,12 +258,7 @@ def main(argv=None):
         if cc:
             src = os.path.join(work, "headers_c.c")
             with open(src, "w") as f:
-                f.write('#include "mlp1/mlp.h"\n#include "mlp2/mlp.h"\n'
-                        '#include "lenet/lenet.h"\n#include "resblock/resblock.h"\n'
-                        "int use(void) {\n  mlp_v1_context *a = 0; mlp_v2_context *b = 0;\n"
-                        "  lenet_v1_context *l = 0; resblock_v1_context *r = 0;\n"
-                        "  return (int)mlp_v1_create(0, &a) + (int)mlp_v2_create(0, &b) +\n"
-                        "         (int)lenet_v1_create(0, &l) + (int)resblock_v1_create(0, &r);\n}\n")
+                f.write(C_HEADER_CHECK)
             rc, _, err = run([cc, "-std=c11", "-Wall", "-c", f"-I{work}",
                               f"-I{args.runtime_include}", src, "-o", src + ".o"], args.timeout)
             c.check(rc == 0, "the four headers compile as C11 in one file", err.strip()[:2000])

@@ -1,0 +1,57 @@
+//===- Driver.h - nnmodel compile, as a library call -------------*- C++ -*-===//
+#ifndef NNM_COMPILER_DRIVER_H
+#define NNM_COMPILER_DRIVER_H
+
+#include "nnm/Compiler/Import.h"
+#include "nnm/Compiler/ModelInfo.h"
+
+#include <string>
+#include <vector>
+
+namespace nnm {
+
+/// The compiler's own version (also in every library's metadata).
+constexpr const char *kCompilerVersion = "0.1.0";
+
+enum class EmitKind { OnnxMlir, Linalg, Llvm, Obj, Lib };
+
+struct CompileOptions {
+  std::string modelPath;
+  std::string name;
+  std::string version = "0.1.0";
+  std::string outputDir;
+  std::string target = "cpu";
+  std::string targetTriple = "x86_64-unknown-linux-gnu";
+  std::string cpu = "x86-64-v2";
+  EmitKind emit = EmitKind::Lib;
+  ImportOptions import;
+};
+
+/// What one compile produced, in memory.
+struct CompiledModel {
+  ModelInfo info;
+  std::string text;    ///< --emit onnx-mlir|linalg|llvm
+  std::string object;  ///< ELF object (obj and lib)
+};
+
+/// Runs the whole flow up to `options.emit`; false with messages in `errors`.
+bool compileModel(const CompileOptions &options, CompiledModel &out,
+                  std::vector<std::string> &errors);
+
+/// Writes the artifacts of `model` into options.outputDir atomically: lib + .h +
+/// .json for EmitKind::Lib, one file otherwise. Returns the paths written.
+bool writeArtifacts(const CompileOptions &options, const CompiledModel &model,
+                    std::vector<std::string> &written, std::vector<std::string> &errors);
+
+/// Wraps an object file into a deterministic static archive with a symbol index.
+bool makeArchive(const std::string &memberName, const std::string &object, std::string &archive,
+                 std::string &error);
+/// Reads the metadata JSON embedded in a library (.a) or object (.o).
+bool readEmbeddedMetadata(const std::string &path, std::string &json, std::string &error);
+
+/// Writes `data` to `path` through a temporary file in the same directory.
+bool writeFileAtomically(const std::string &path, const std::string &data, std::string &error);
+
+} // namespace nnm
+
+#endif // NNM_COMPILER_DRIVER_H

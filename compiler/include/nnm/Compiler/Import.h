@@ -1,0 +1,33 @@
+//===- Import.h - ONNX ModelProto to ONNX-level MLIR ------------*- C++ -*-===//
+#ifndef NNM_COMPILER_IMPORT_H
+#define NNM_COMPILER_IMPORT_H
+
+#include "nnm/Compiler/ModelInfo.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nnm {
+
+struct ImportOptions {
+  /// Values for symbolic input dimensions (--dim NAME=N).
+  std::map<std::string, int64_t> dims;
+};
+
+/// Name of the graph function in the imported module.
+constexpr const char *kGraphFunction = "main_graph";
+
+/// Parses and validates `path`, then builds one func.func of `onnx.*` ops.
+/// Fills info's producer, opsets, source hash, inputs and output names. On
+/// failure returns null and appends one message per problem to `errors`.
+mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(mlir::MLIRContext &ctx, const std::string &path,
+                                                 const ImportOptions &options, ModelInfo &info,
+                                                 std::vector<std::string> &errors);
+
+} // namespace nnm
+
+#endif // NNM_COMPILER_IMPORT_H

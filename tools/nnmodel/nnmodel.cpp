@@ -1,0 +1,202 @@
+//===- nnmodel.cpp - nnmodel compile | inspect | run ----------------------===//
+#include "Tool.h"
+
+#include "nnm/Compiler/Driver.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+
+#include <cstdio>
+#include <iostream>
+
+using namespace nnm;
+
+namespace nnm::tool {
+
+int fail(const std::string &msg) {
+  std::cerr << "nnmodel: error: " << msg << "\n";
+  return 1;
+}
+
+int fail(const std::vector<std::string> &msgs) {
+  for (const std::string &m : msgs)
+    std::cerr << "nnmodel: error: " << m << "\n";
+  if (msgs.size() > 1)
+    std::cerr << "nnmodel: " << msgs.size() << " errors\n";
+  return 1;
+}
+
+bool parseDim(const std::string &text, std::string &name, int64_t &value) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return false;
+  name = text.substr(0, eq);
+  try {
+    size_t used;
+    value = std::stoll(text.substr(eq + 1), &used);
+    return used == text.size() - eq - 1 && value > 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+} // namespace nnm::tool
+
+namespace {
+
+const char *kUsage = R"(usage: nnmodel <command> [options]
+
+commands:
+  compile   compile an ONNX model into a static library, header and metadata
+  run       compile a model and run it once on input files (.npy or .pb)
+  inspect   print the metadata embedded in a compiled library
+
+'nnmodel <command> --help' describes each command.
+)";
+
+const char *kCompileUsage = R"(usage: nnmodel compile MODEL.onnx --name NAME -o DIR [options]
+
+Writes DIR/libNAME.a, DIR/NAME.h and DIR/NAME.json (atomically).
+
+options:
+  --name NAME            C identifier; exported symbols are NAME_v<major>_*
+  --version X.Y.Z        model version (default 0.1.0)
+  -o, --output DIR       output directory (must exist; default .)
+  --dim SYMBOL=N         pin a symbolic input dimension (repeatable)
+  --target cpu           back end (default cpu)
+  --target-triple T      default x86_64-unknown-linux-gnu
+  --cpu CPU              default x86-64-v2; 'native' for this machine's CPU
+  --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
+  -h, --help             show this help
+)";
+
+const char *kInspectUsage = R"(usage: nnmodel inspect LIB.a [--json]
+
+Prints the metadata embedded in a library built by 'nnmodel compile':
+name, version, source SHA-256, producer, opsets, compiler, target, signature,
+weight and arena bytes. --json prints the JSON document instead.
+)";
+
+bool isHelp(const std::string &a) { return a == "-h" || a == "--help"; }
+
+int compileCommand(const std::vector<std::string> &args) {
+  CompileOptions o;
+  o.outputDir = ".";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    auto value = [&](std::string &dst) {
+      if (i + 1 >= args.size())
+        return false;
+      dst = args[++i];
+      return true;
+    };
+    std::string v;
+    if (isHelp(a)) {
+      std::cout << kCompileUsage;
+      return 0;
+    } else if (a == "--name") {
+      if (!value(o.name)) return tool::fail("--name needs a value");
+    } else if (a == "--version") {
+      if (!value(o.version)) return tool::fail("--version needs a value");
+    } else if (a == "-o" || a == "--output") {
+      if (!value(o.outputDir)) return tool::fail("-o needs a directory");
+    } else if (a == "--target") {
+      if (!value(o.target)) return tool::fail("--target needs a value");
+    } else if (a == "--target-triple") {
+      if (!value(o.targetTriple)) return tool::fail("--target-triple needs a value");
+    } else if (a == "--cpu") {
+      if (!value(o.cpu)) return tool::fail("--cpu needs a value");
+    } else if (a == "--dim") {
+      std::string name;
+      int64_t n;
+      if (!value(v) || !tool::parseDim(v, name, n))
+        return tool::fail("--dim needs SYMBOL=N with N > 0");
+      o.import.dims[name] = n;
+    } else if (a == "--emit") {
+      if (!value(v)) return tool::fail("--emit needs a value");
+      if (v == "onnx-mlir") o.emit = EmitKind::OnnxMlir;
+      else if (v == "linalg") o.emit = EmitKind::Linalg;
+      else if (v == "llvm") o.emit = EmitKind::Llvm;
+      else if (v == "obj") o.emit = EmitKind::Obj;
+      else if (v == "lib") o.emit = EmitKind::Lib;
+      else return tool::fail("--emit must be onnx-mlir, linalg, llvm, obj or lib");
+    } else if (!a.empty() && a[0] == '-') {
+      return tool::fail("unknown option '" + a + "' (see nnmodel compile --help)");
+    } else if (o.modelPath.empty()) {
+      o.modelPath = a;
+    } else {
+      return tool::fail("more than one model given ('" + o.modelPath + "', '" + a + "')");
+    }
+  }
+  if (o.modelPath.empty())
+    return tool::fail("no model given (see nnmodel compile --help)");
+  if (o.name.empty())
+    return tool::fail("--name is required");
+  if (!llvm::sys::fs::is_directory(o.outputDir))
+    return tool::fail("output directory '" + o.outputDir + "' does not exist");
+  CompiledModel model;
+  std::vector<std::string> errors, written;
+  if (!compileModel(o, model, errors) || !writeArtifacts(o, model, written, errors)) {
+    for (const std::string &w : written) // never leave a partial set behind
+      llvm::sys::fs::remove(w);
+    return tool::fail(errors);
+  }
+  return 0;
+}
+
+int inspectCommand(const std::vector<std::string> &args) {
+  std::string path;
+  bool json = false;
+  for (const std::string &a : args) {
+    if (isHelp(a)) {
+      std::cout << kInspectUsage;
+      return 0;
+    }
+    if (a == "--json")
+      json = true;
+    else if (!a.empty() && a[0] == '-')
+      return tool::fail("unknown option '" + a + "' (see nnmodel inspect --help)");
+    else if (path.empty())
+      path = a;
+    else
+      return tool::fail("more than one library given");
+  }
+  if (path.empty())
+    return tool::fail("no library given (see nnmodel inspect --help)");
+  std::string text, err;
+  if (!readEmbeddedMetadata(path, text, err))
+    return tool::fail(err);
+  if (json) {
+    std::cout << text;
+    return 0;
+  }
+  ModelInfo info;
+  if (!fromJson(text, info, err))
+    return tool::fail("malformed metadata in '" + path + "': " + err);
+  std::cout << toText(info);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || isHelp(args[0])) {
+    std::cout << kUsage;
+    return args.empty() ? 1 : 0;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  if (cmd == "compile")
+    return compileCommand(args);
+  if (cmd == "inspect")
+    return inspectCommand(args);
+  if (cmd == "run")
+    return tool::runCommand(args);
+  if (cmd == "--version") {
+    std::cout << "nnmodel " << kCompilerVersion << "\n";
+    return 0;
+  }
+  return tool::fail("unknown command '" + cmd + "'\n" + kUsage);
+}
