@@ -219,6 +219,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   info.targetTriple = o.targetTriple;
   info.cpu = o.cpu;
 
+  registerPasses(); // the built-in pipelines are partly textual
   DialectRegistry registry;
   registerDialects(registry);
   registerBuiltinDialectTranslation(registry);

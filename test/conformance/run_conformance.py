@@ -234,6 +234,7 @@ def run_case(nnmodel, case, timeout):
         cmd += ["--dim", f"{sym}={n}"]
     with tempfile.TemporaryDirectory(prefix="nnm-conf-") as tmp:
         out_dir = os.path.join(tmp, "out")
+        os.makedirs(out_dir)  # cli.md does not say whether -o DIR is created; it exists here
         cmd += ["-o", out_dir]
         rc, text = run_command(cmd, timeout)
         if rc is None:

@@ -225,6 +225,7 @@ def main(argv=None):
     for d, stem, name, version in MODELS:
         out_dir = os.path.join(work, d)
         shutil.rmtree(out_dir, ignore_errors=True)
+        os.makedirs(out_dir)  # cli.md does not say whether -o DIR is created; it exists here
         onnx_path = os.path.join(data, stem + ".onnx")
         rc, _, err = run([args.nnmodel, "compile", onnx_path, "--name", name, "--version",
                           version, "-o", out_dir], args.timeout)

@@ -61,7 +61,7 @@ Writes DIR/libNAME.a, DIR/NAME.h and DIR/NAME.json (atomically).
 options:
   --name NAME            C identifier; exported symbols are NAME_v<major>_*
   --version X.Y.Z        model version (default 0.1.0)
-  -o, --output DIR       output directory (must exist; default .)
+  -o, --output DIR       output directory, created if missing (default .)
   --dim SYMBOL=N         pin a symbolic input dimension (repeatable)
   --target cpu           back end (default cpu)
   --target-triple T      default x86_64-unknown-linux-gnu
@@ -132,8 +132,8 @@ int compileCommand(const std::vector<std::string> &args) {
     return tool::fail("no model given (see nnmodel compile --help)");
   if (o.name.empty())
     return tool::fail("--name is required");
-  if (!llvm::sys::fs::is_directory(o.outputDir))
-    return tool::fail("output directory '" + o.outputDir + "' does not exist");
+  if (auto ec = llvm::sys::fs::create_directories(o.outputDir))
+    return tool::fail("cannot create output directory '" + o.outputDir + "': " + ec.message());
   CompiledModel model;
   std::vector<std::string> errors, written;
   if (!compileModel(o, model, errors) || !writeArtifacts(o, model, written, errors)) {
