@@ -225,8 +225,8 @@ Result lowerConv(OpBuilder &b, const OnnxNode &node) {
     if (out[i] < 1)
       return node.error() << "the kernel is larger than the padded input", failure();
   }
-  auto stridesAttr = b.getDenseI64ArrayAttr(*strides);
-  auto dilAttr = b.getDenseI64ArrayAttr(*dil);
+  Attribute stridesAttr = b.getI64TensorAttr(*strides);
+  Attribute dilAttr = b.getI64TensorAttr(*dil);
   Value zero = scalarConst(b, l, elt, 0);
   Value y;
   if (group == 1) {

@@ -69,8 +69,8 @@ Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
   Value window = emptyTensor(b, l, w->kernel, elt);
   Value y = linalg::PoolingNchwMaxOp::create(b, l, TypeRange{init.getType()},
                                              ValueRange{xp, window}, ValueRange{init},
-                                             b.getDenseI64ArrayAttr(w->strides),
-                                             b.getDenseI64ArrayAttr(w->dilations))
+                                             b.getI64TensorAttr(w->strides),
+                                             b.getI64TensorAttr(w->dilations))
                 .getResult(0);
   return Values{y};
 }
@@ -96,8 +96,8 @@ Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {
   Value window = emptyTensor(b, l, w->kernel, elt);
   Value sum = linalg::PoolingNchwSumOp::create(b, l, TypeRange{init.getType()},
                                                ValueRange{xp, window}, ValueRange{init},
-                                               b.getDenseI64ArrayAttr(w->strides),
-                                               b.getDenseI64ArrayAttr(w->dilations))
+                                               b.getI64TensorAttr(w->strides),
+                                               b.getI64TensorAttr(w->dilations))
                   .getResult(0);
   // The divisor of every output position is known at compile time: count the
   // window taps inside the input (or inside input + explicit pads).
