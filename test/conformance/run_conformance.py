@@ -319,6 +319,8 @@ def main(argv=None):
     nnmodel = os.path.abspath(args.nnmodel)
     if not args.list and not (os.path.isfile(nnmodel) and os.access(nnmodel, os.X_OK)):
         ap.error(f"--nnmodel {args.nnmodel}: not an executable file")
+    if args.xfail and not os.path.isfile(args.xfail):
+        ap.error(f"--xfail {args.xfail}: no such file (create it with --write-xfail)")
     xfail = read_xfail(args.xfail) if args.xfail else {}
     data_dir = node_data_dir(args)
     cases, skipped = select(data_dir, args.filter)
