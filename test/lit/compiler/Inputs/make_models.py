@@ -1,0 +1,41 @@
+"""Writes the small ONNX models the importer lit tests read: make_models.py OUTDIR."""
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+rng = np.random.default_rng(7)
+
+# small.onnx: initializer, Constant node, broadcasting Add, Relu, symbolic batch.
+w = numpy_helper.from_array(rng.standard_normal((3,)).astype(np.float32), "w")
+graph = helper.make_graph(
+    [
+        helper.make_node("Constant", [], ["k"], name="k_const",
+                         value=numpy_helper.from_array(np.float32(0.5))),
+        helper.make_node("Add", ["x", "w"], ["s"], name="add0"),
+        helper.make_node("Mul", ["s", "k"], ["m"], name="mul0"),
+        helper.make_node("Relu", ["m"], ["y"], name="relu0"),
+    ],
+    "small",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])],
+    [w],
+)
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+          f"{out}/small.onnx")
+
+# unsupported.onnx: two unsupported ops and one op at an opset beyond the table.
+graph = helper.make_graph(
+    [
+        helper.make_node("FooBar", ["x"], ["a"], name="foo"),
+        helper.make_node("NonMaxSuppression", ["a", "a"], ["b"], name="nms"),
+        helper.make_node("Relu", ["b"], ["y"], name="relu_ok"),
+    ],
+    "unsupported",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+)
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+          f"{out}/unsupported.onnx")
