@@ -63,6 +63,8 @@ Result lowerMatMul(OpBuilder &b, const OnnxNode &node) {
   Location l = node.loc();
   Value lhs = node.input(0), rhs = node.input(1);
   auto as = shapeOf(lhs), bs = shapeOf(rhs);
+  if (elementTypeOf(lhs) != elementTypeOf(rhs))
+    return node.error() << "operands have different element types", failure();
   if (as.empty() || bs.empty())
     return node.error() << "operands must have rank >= 1", failure();
   // numpy.matmul: a 1-D left operand gains a leading 1, a 1-D right one a trailing 1,
@@ -93,6 +95,8 @@ Result lowerGemm(OpBuilder &b, const OnnxNode &node) {
   Value a = node.input(0), bm = node.input(1), c = node.input(2);
   if (shapeOf(a).size() != 2 || shapeOf(bm).size() != 2)
     return node.error() << "A and B must be matrices", failure();
+  if (elementTypeOf(a) != elementTypeOf(bm) || (c && elementTypeOf(c) != elementTypeOf(a)))
+    return node.error() << "operands have different element types", failure();
   bool ta = node.getInt("transA", 0), tb = node.getInt("transB", 0);
   auto as = shapeOf(a), bs = shapeOf(bm);
   int64_t k1 = ta ? as[0] : as[1], k2 = tb ? bs[1] : bs[0];
@@ -201,6 +205,8 @@ Result lowerConv(OpBuilder &b, const OnnxNode &node) {
   if (xs.size() != 4 || ws.size() != 4)
     return node.error() << "only 2-D convolution (rank-4 input and weight) is supported",
            failure();
+  if (elementTypeOf(x) != elementTypeOf(w) || (bias && elementTypeOf(bias) != elementTypeOf(x)))
+    return node.error() << "operands have different element types", failure();
   int64_t group = node.getInt("group", 1);
   int64_t cin = xs[1], cout = ws[0];
   if (group < 1 || cin % group || cout % group || ws[1] * group != cin)

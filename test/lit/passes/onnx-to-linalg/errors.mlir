@@ -21,3 +21,11 @@ func.func @matmul_inner_mismatch(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> te
   %0 = "onnx.MatMul"(%a, %b) {onnx.opset = 13 : i64} : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @gemm_mixed_types(%a: tensor<2x3xf32>, %b: tensor<3x4xf64>) -> tensor<*xf32> {
+  // expected-error @+1 {{operands have different element types}}
+  %0 = "onnx.Gemm"(%a, %b) {onnx.opset = 13 : i64} : (tensor<2x3xf32>, tensor<3x4xf64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
