@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nnm/Compiler/Import.h"
+#include "nnm/Compiler/TensorIO.h"
 #include "nnm/Passes/OnnxToLinalg/LoweringTable.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -293,10 +294,44 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   // Graph inputs (those not backed by an initializer) become function arguments.
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  SmallVector<std::pair<std::string, DenseElementsAttr>> bound;
+  std::map<std::string, std::string> unusedBinds = options.boundInputs;
   for (const auto &in : g.input()) {
     if (initializerNames.contains(in.name()))
       continue;
     std::string what = "input '" + in.name() + "'";
+    if (auto it = unusedBinds.find(in.name()); it != unusedBinds.end()) {
+      HostTensor t;
+      std::string err;
+      if (!readTensorFile(it->second, t, err)) {
+        fail("--bind " + in.name() + ": " + err);
+      } else {
+        static const int32_t codes[] = {onnx::TensorProto::FLOAT, onnx::TensorProto::DOUBLE,
+                                        onnx::TensorProto::INT32, onnx::TensorProto::INT64,
+                                        onnx::TensorProto::BOOL};
+        int32_t declared = in.type().tensor_type().elem_type();
+        if (codes[int(t.dtype)] != declared) {
+          fail("--bind " + in.name() + ": file holds " + dtypeName(t.dtype) +
+               ", the graph declares element type " + std::to_string(declared));
+        } else {
+          Type elt = elementType(declared, what);
+          auto type = RankedTensorType::get(SmallVector<int64_t>(t.shape.begin(), t.shape.end()),
+                                            elt);
+          DenseElementsAttr a;
+          if (elt.isInteger(1)) {
+            SmallVector<bool> bits;
+            for (char c : t.data)
+              bits.push_back(c != 0);
+            a = DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+          } else {
+            a = DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(t.data));
+          }
+          bound.push_back({in.name(), a});
+        }
+      }
+      unusedBinds.erase(it);
+      continue;
+    }
     if (!in.type().has_tensor_type()) {
       fail(what + ": only tensor inputs are supported");
       continue;
@@ -339,6 +374,8 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     }
     info.inputs.push_back(sig);
   }
+  for (const auto &kv : unusedBinds)
+    fail("--bind " + kv.first + ": the graph has no such input");
   if (!errors.empty())
     return module->erase(), nullptr;
 
@@ -349,6 +386,8 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   for (size_t i = 0; i < argNames.size(); ++i)
     values[argNames[i]] = entry->getArgument(i);
   b.setInsertionPointToStart(entry);
+  for (const auto &[name, attr] : bound)
+    values[name] = arith::ConstantOp::create(b, NameLoc::get(b.getStringAttr(name)), attr);
 
   for (const auto &init : g.initializer()) {
     DenseElementsAttr a = tensorAttr(init, "initializer '" + init.name() + "'");

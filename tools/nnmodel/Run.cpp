@@ -22,11 +22,12 @@
 namespace nnm::tool {
 namespace {
 
-const char *kRunUsage = R"(usage: nnmodel run MODEL.onnx -i INPUT=FILE... -o DIR [--dim SYMBOL=N]...
+const char *kRunUsage = R"(usage: nnmodel run MODEL.onnx -i INPUT=FILE... -o DIR [--dim SYMBOL=N]... [--bind INPUT=FILE]...
 
 Compiles MODEL.onnx for this machine, runs it once and writes DIR/<output>.npy
 for every graph output. Inputs are .npy or ONNX TensorProto (.pb) files, matched
-to graph inputs by name; every graph input needs one.
+to graph inputs by name; every graph input needs one, except inputs fixed at
+compile time with --bind (see nnmodel compile --help).
 
 environment:
   NNMODEL_LINKER        linker for the temporary shared object (default ld.lld)
@@ -106,6 +107,12 @@ int runCommand(const std::vector<std::string> &args) {
       if (!hasValue)
         return fail("-o needs a directory");
       outDir = args[++i];
+    } else if (a == "--bind") {
+      std::string v = hasValue ? args[++i] : "";
+      size_t eq = v.rfind('=');
+      if (eq == std::string::npos || eq == 0)
+        return fail("--bind needs INPUT=FILE");
+      o.import.boundInputs[v.substr(0, eq)] = v.substr(eq + 1);
     } else if (a == "--dim") {
       std::string name;
       int64_t n;

@@ -63,6 +63,8 @@ options:
   --version X.Y.Z        model version (default 0.1.0)
   -o, --output DIR       output directory, created if missing (default .)
   --dim SYMBOL=N         pin a symbolic input dimension (repeatable)
+  --bind INPUT=FILE      fix a graph input's value at compile time (.npy or .pb); it
+                         becomes a constant and leaves the API (repeatable)
   --target cpu           back end (default cpu)
   --target-triple T      default x86_64-unknown-linux-gnu
   --cpu CPU              default x86-64-v2; 'native' for this machine's CPU
@@ -112,6 +114,11 @@ int compileCommand(const std::vector<std::string> &args) {
       if (!value(v) || !tool::parseDim(v, name, n))
         return tool::fail("--dim needs SYMBOL=N with N > 0");
       o.import.dims[name] = n;
+    } else if (a == "--bind") {
+      size_t eq;
+      if (!value(v) || (eq = v.rfind('=')) == std::string::npos || eq == 0)
+        return tool::fail("--bind needs INPUT=FILE");
+      o.import.boundInputs[v.substr(0, eq)] = v.substr(eq + 1);
     } else if (a == "--emit") {
       if (!value(v)) return tool::fail("--emit needs a value");
       if (v == "onnx-mlir") o.emit = EmitKind::OnnxMlir;

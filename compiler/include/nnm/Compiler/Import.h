@@ -16,6 +16,9 @@ namespace nnm {
 struct ImportOptions {
   /// Values for symbolic input dimensions (--dim NAME=N).
   std::map<std::string, int64_t> dims;
+  /// Graph inputs whose values are fixed at compile time (--bind NAME=FILE):
+  /// they become constants and leave the generated API's parameter list.
+  std::map<std::string, std::string> boundInputs;
 };
 
 /// Name of the graph function in the imported module.
