@@ -201,12 +201,16 @@ Value maxS(OpBuilder &b, Location loc, Value x, Value y) {
   // ONNX Max propagates NaN like numpy.maximum.
   if (isFloat(x.getType()))
     return arith::MaximumFOp::create(b, loc, x, y);
+  if (x.getType().isInteger(1)) // bool: true > false, i.e. unsigned
+    return arith::MaxUIOp::create(b, loc, x, y);
   return arith::MaxSIOp::create(b, loc, x, y);
 }
 
 Value minS(OpBuilder &b, Location loc, Value x, Value y) {
   if (isFloat(x.getType()))
     return arith::MinimumFOp::create(b, loc, x, y);
+  if (x.getType().isInteger(1))
+    return arith::MinUIOp::create(b, loc, x, y);
   return arith::MinSIOp::create(b, loc, x, y);
 }
 

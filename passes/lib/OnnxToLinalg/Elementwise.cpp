@@ -38,15 +38,66 @@ Values presentInputs(const OnnxNode &node) {
   return out;
 }
 
+using IntFold = std::function<std::optional<int64_t>(ArrayRef<int64_t>)>;
+
+/// Folds an elementwise op on small integer constants (shape arithmetic such as
+/// Shape -> Div -> Concat -> Reshape); nullopt when not applicable.
+std::optional<Value> foldIntegers(OpBuilder &b, const OnnxNode &node, ValueRange ins,
+                                  const IntFold &fold) {
+  Type elt = elementTypeOf(ins[0]);
+  if (!fold || !isa<IntegerType>(elt) || elt.isInteger(1))
+    return std::nullopt;
+  SmallVector<SmallVector<int64_t>> vals, shapes;
+  for (Value v : ins) {
+    DenseElementsAttr c = constantOf(v);
+    if (!c || c.getNumElements() > 4096)
+      return std::nullopt;
+    SmallVector<int64_t> x;
+    for (const APInt &a : c.getValues<APInt>())
+      x.push_back(a.getSExtValue());
+    vals.push_back(x);
+    shapes.push_back(shapeOf(v));
+  }
+  auto shape = broadcastShapes(shapes);
+  if (failed(shape))
+    return std::nullopt;
+  int64_t rank = shape->size(), n = 1;
+  for (int64_t d : *shape)
+    n *= d;
+  SmallVector<APInt> out;
+  SmallVector<int64_t> idx(rank, 0), args(ins.size());
+  for (int64_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < ins.size(); ++k) {
+      int64_t pos = 0, off = rank - int64_t(shapes[k].size());
+      for (size_t d = 0; d < shapes[k].size(); ++d)
+        pos = pos * shapes[k][d] + (shapes[k][d] == 1 ? 0 : idx[off + d]);
+      args[k] = vals[k][pos];
+    }
+    std::optional<int64_t> r = fold(args);
+    if (!r)
+      return std::nullopt; // e.g. division by zero: leave it to run time
+    out.push_back(APInt(elt.getIntOrFloatBitWidth(), *r, /*isSigned=*/true));
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < (*shape)[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  auto type = RankedTensorType::get(*shape, elt);
+  return constantTensor(b, node.loc(), DenseElementsAttr::get(type, out));
+}
+
 /// Registers an op whose every present input takes part elementwise.
-void addNary(LoweringTable &t, StringRef op, int64_t since, ScalarFn fn) {
-  t.add(op, since, [fn](OpBuilder &b, const OnnxNode &node) -> Result {
+void addNary(LoweringTable &t, StringRef op, int64_t since, ScalarFn fn, IntFold fold = {}) {
+  t.add(op, since, [fn, fold](OpBuilder &b, const OnnxNode &node) -> Result {
     Values ins = presentInputs(node);
     if (ins.empty())
       return node.error() << "needs at least one input", failure();
     for (Value v : ins)
       if (elementTypeOf(v) != elementTypeOf(ins[0]))
         return node.error() << "operands have different element types", failure();
+    if (auto c = foldIntegers(b, node, ins, fold))
+      return Values{*c};
     return lowerBroadcast(b, node, ins, fn);
   });
 }
@@ -250,14 +301,20 @@ Result lowerIdentity(OpBuilder &, const OnnxNode &node) {
 } // namespace
 
 void addElementwiseLowerings(LoweringTable &t) {
-  addNary(t, "Add", 7, add);
-  addNary(t, "Sub", 7, sub);
-  addNary(t, "Mul", 7, mul);
-  addNary(t, "Div", 7, div);
-  addNary(t, "Max", 8, variadicMax);
-  addNary(t, "Min", 8, variadicMin);
-  addNary(t, "Neg", 6, neg);
-  addNary(t, "Abs", 6, abs);
+  using V = ArrayRef<int64_t>;
+  using R = std::optional<int64_t>;
+  addNary(t, "Add", 7, add, [](V a) -> R { return a[0] + a[1]; });
+  addNary(t, "Sub", 7, sub, [](V a) -> R { return a[0] - a[1]; });
+  addNary(t, "Mul", 7, mul, [](V a) -> R { return a[0] * a[1]; });
+  addNary(t, "Div", 7, div, [](V a) -> R {
+    if (a[1] == 0)
+      return std::nullopt;
+    return a[0] / a[1]; // ONNX integer Div truncates, like C++
+  });
+  addNary(t, "Max", 8, variadicMax, [](V a) -> R { return *std::max_element(a.begin(), a.end()); });
+  addNary(t, "Min", 8, variadicMin, [](V a) -> R { return *std::min_element(a.begin(), a.end()); });
+  addNary(t, "Neg", 6, neg, [](V a) -> R { return -a[0]; });
+  addNary(t, "Abs", 6, abs, [](V a) -> R { return a[0] < 0 ? -a[0] : a[0]; });
   addNary(t, "Relu", 6, relu);
   t.add("Pow", 7, [](OpBuilder &b, const OnnxNode &node) -> Result {
     if (!isFloat(elementTypeOf(node.input(0))))

@@ -259,6 +259,8 @@ Result lowerConcat(OpBuilder &b, const OnnxNode &node) {
   }
   Value acc = emptyTensor(b, l, out, elementTypeOf(ins[0]));
   for (size_t i = 0; i < ins.size(); ++i) {
+    if (llvm::is_contained(shapeOf(ins[i]), 0))
+      continue; // contributes nothing (and its offset may sit at the end)
     SmallVector<int64_t> off(rank, 0), strides(rank, 1);
     off[*axis] = offsets[i];
     acc = tensor::InsertSliceOp::create(b, l, ins[i], acc, ValueRange{}, ValueRange{},
@@ -272,6 +274,8 @@ Value strided(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> starts,
               ArrayRef<int64_t> steps, ArrayRef<int64_t> out) {
   auto in = shapeOf(x);
   int64_t rank = in.size();
+  if (llvm::is_contained(out, 0)) // nothing to read; offsets may sit at the end
+    return emptyTensor(b, l, out, elementTypeOf(x));
   if (DenseElementsAttr c = constantOf(x); smallConstant(c)) {
     auto st = stridesOf(in);
     return foldByIndex(b, l, {c}, out, [&](ArrayRef<int64_t> idx) {
