@@ -685,6 +685,9 @@ std::string nnm::generateHeader(const ModelInfo &info) {
      << "/* Runs the model: inputs in graph order, then outputs in graph order, each a\n"
      << "   dense C-order buffer of its _SIZE elements. Allocates nothing. */\n"
      << callSignature("nnm_status " + prefix + "_run", runParams, ";") << "\n"
+     << "/* The same, with the buffers passed as arrays of pointers (for generic callers). */\n"
+     << "nnm_status " << prefix << "_run_packed(" << prefix
+     << "_context *ctx, void *const *inputs, void *const *outputs);\n"
      << "void " << prefix << "_destroy(" << prefix << "_context *ctx);\n"
      << "/* The metadata JSON document (the same as " << commentText(info.name) << ".json). */\n"
      << "const char *" << prefix << "_metadata_json(void);\n"
