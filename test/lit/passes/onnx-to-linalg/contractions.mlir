@@ -17,7 +17,7 @@ func.func @conv_groups(%x: tensor<1x4x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tens
 // CHECK: #[[B:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
 // CHECK: func.func @matmul_batched
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[B]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
-// CHECK-SAME: -> tensor<5x2x4xf32>
+// CHECK-SAME: outs(%{{.*}} : tensor<5x2x4xf32>)
 func.func @matmul_batched(%a: tensor<5x2x3xf32>, %b: tensor<3x4xf32>) -> tensor<*xf32> {
   %0 = "onnx.MatMul"(%a, %b) {onnx.opset = 13 : i64} : (tensor<5x2x3xf32>, tensor<3x4xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
