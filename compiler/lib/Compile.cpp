@@ -1,4 +1,5 @@
 //===- Compile.cpp - The compile flow: import, pipeline, codegen ----------===//
+#include "nnm/Compiler/Backend.h"
 #include "nnm/Compiler/Driver.h"
 #include "nnm/Passes/Passes.h"
 
@@ -12,15 +13,9 @@
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
-#include "llvm/MC/TargetRegistry.h"
-#include "llvm/Passes/PassBuilder.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
-#include "llvm/Target/TargetMachine.h"
-#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
@@ -154,52 +149,6 @@ void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   }
 }
 
-std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const CompileOptions &o,
-                                                       std::string &error) {
-  static bool init = [] {
-    llvm::InitializeAllTargetInfos();
-    llvm::InitializeAllTargets();
-    llvm::InitializeAllTargetMCs();
-    llvm::InitializeAllAsmPrinters();
-    return true;
-  }();
-  (void)init;
-  llvm::Triple triple(o.targetTriple);
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target) {
-    error = "unknown target triple '" + o.targetTriple + "': " + error;
-    return nullptr;
-  }
-  std::string cpu = o.cpu, features;
-  if (cpu == "native") {
-    cpu = llvm::sys::getHostCPUName().str();
-    for (const auto &f : llvm::sys::getHostCPUFeatures())
-      features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") +
-                  f.first().str();
-  }
-  llvm::TargetOptions topts;
-  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, cpu, features, topts, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
-  if (!tm)
-    error = "cannot create a target machine for '" + o.targetTriple + "' / '" + cpu + "'";
-  return tm;
-}
-
-void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(&tm);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
-}
-
 } // namespace
 
 bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::string> &errors) {
@@ -210,8 +159,13 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     errors.push_back("--name '" + o.name + "' must be a C identifier (and not a keyword)");
   if (!parseVersion(o.version, info, verr))
     errors.push_back("--version: " + verr);
-  if (o.target != "cpu")
-    errors.push_back("--target '" + o.target + "' is not available (targets: cpu)");
+  const TargetBackend *backend = lookupBackend(o.target);
+  if (!backend) {
+    std::string names;
+    for (const std::string &n : backendNames())
+      names += (names.empty() ? "" : ", ") + n;
+    errors.push_back("--target '" + o.target + "' is not available (targets: " + names + ")");
+  }
   if (!errors.empty())
     return false;
   info.compilerVersion = kCompilerVersion;
@@ -260,8 +214,12 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
       info.weightBytes += t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
     }
   });
-  if (!runPipeline(*module, buildLlvmPipeline))
-    return false;
+  {
+    PassManager pm(module->getContext());
+    backend->buildLowering(pm);
+    if (failed(pm.run(*module)))
+      return false;
+  }
 
   llvm::LLVMContext llctx;
   auto llmod = translateModuleToLLVMIR(*module, llctx, info.name);
@@ -269,15 +227,6 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     errors.push_back("translation to LLVM IR failed");
     return false;
   }
-  std::string terr;
-  auto tm = makeTargetMachine(o, terr);
-  if (!tm) {
-    errors.push_back(terr);
-    return false;
-  }
-  llmod->setTargetTriple(tm->getTargetTriple());
-  llmod->setDataLayout(tm->createDataLayout());
-  llmod->setPICLevel(llvm::PICLevel::BigPIC);
   llmod->setSourceFileName(info.name + ".onnx");
   llvm::Function *graph = llmod->getFunction(kGraphFunction);
   graph->setName("nnm_graph");
@@ -293,21 +242,20 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     errors.push_back("internal error: generated LLVM IR does not verify");
     return false;
   }
-  optimize(*llmod, *tm);
+  std::string err;
+  if (!backend->optimize(*llmod, o, err)) {
+    errors.push_back(err);
+    return false;
+  }
   if (o.emit == EmitKind::Llvm) {
     llvm::raw_string_ostream os(out.text);
     llmod->print(os, nullptr);
     return true;
   }
-  llvm::SmallVector<char, 0> obj;
-  llvm::raw_svector_ostream os(obj);
-  llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
-    errors.push_back("the target cannot emit object files");
+  if (!backend->emitObject(*llmod, o, out.object, err)) {
+    errors.push_back(err);
     return false;
   }
-  pm.run(*llmod);
-  out.object.assign(obj.begin(), obj.end());
   return true;
 }
 
