@@ -149,9 +149,17 @@ Value sigmoid(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
   return arith::DivFOp::create(b, l, one, arith::AddFOp::create(b, l, one, e));
 }
 Value pow(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  Type t = a[0].getType();
+  if (!isFloat(t)) {
+    // Integer base: compute in f64 (exact for the results an integer can hold)
+    // and convert back, which is what numpy's power does for small integers.
+    Type f64 = b.getF64Type();
+    Value r = math::PowFOp::create(b, l, castS(b, l, a[0], f64), castS(b, l, a[1], f64));
+    return castS(b, l, math::RoundEvenOp::create(b, l, r), t);
+  }
   Value exp = a[1];
-  if (exp.getType() != a[0].getType())
-    exp = castS(b, l, exp, a[0].getType());
+  if (exp.getType() != t)
+    exp = castS(b, l, exp, t);
   return math::PowFOp::create(b, l, a[0], exp);
 }
 
@@ -317,8 +325,8 @@ void addElementwiseLowerings(LoweringTable &t) {
   addNary(t, "Abs", 6, abs, [](V a) -> R { return a[0] < 0 ? -a[0] : a[0]; });
   addNary(t, "Relu", 6, relu);
   t.add("Pow", 7, [](OpBuilder &b, const OnnxNode &node) -> Result {
-    if (!isFloat(elementTypeOf(node.input(0))))
-      return node.error() << "needs a floating-point base", failure();
+    if (elementTypeOf(node.input(0)).isInteger(1))
+      return node.error() << "needs a numeric base", failure();
     return lowerBroadcast(b, node, ValueRange{node.input(0), node.input(1)}, pow);
   });
   addFloatUnary(t, "Sqrt", 6, unaryMath<math::SqrtOp>);
