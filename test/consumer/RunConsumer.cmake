@@ -1,0 +1,178 @@
+# cmake -P driver for the consumer project (test/consumer/project): configure, build,
+# run, then the rebuild-on-change checks. One call is one variant (generator x where
+# NNModel comes from); everything happens in a fresh WORK_DIR.
+#
+#   -DSOURCE_DIR=<test/consumer/project> -DWORK_DIR=<dir> -DGENERATOR=<Ninja|Unix Makefiles>
+#   -DDATA_DIR=<make_models.py output>  -DC_COMPILER=... -DCXX_COMPILER=...
+#   -DNNMODEL_DIR=<NNModel build tree>  or  -DPREFIX=<installed NNModel prefix>
+#   [-DCROSS=ON -DREADELF=<llvm-readelf>]
+#
+# Steps (each prints "-- step: ..." and stops the test with FATAL_ERROR on failure):
+#  1. copy the models (and the prefix, when given: the package must be relocatable)
+#     into WORK_DIR, so that touching them disturbs no other test
+#  2. configure + build: every model compiles once; consumer_app links and passes
+#  3. [CROSS] mlp_arm64's library is an AArch64 object (llvm-readelf -h)
+#  4. a second build does nothing
+#  5. touching mlp.onnx recompiles mlp_v1 only, relinks the app, which still passes
+#  6. changing mlp_v1's OPTIONS recompiles mlp_v1 only; reconfiguring unchanged does not
+#  7. [PREFIX] a newer compiler (touched bin/nnmodel) recompiles every model
+cmake_minimum_required(VERSION 3.20)
+
+foreach(v SOURCE_DIR WORK_DIR GENERATOR DATA_DIR C_COMPILER CXX_COMPILER)
+  if(NOT DEFINED ${v})
+    message(FATAL_ERROR "RunConsumer.cmake: -D${v}=... is required")
+  endif()
+endforeach()
+
+set(build "${WORK_DIR}/build")
+set(models "${WORK_DIR}/models")
+
+function(step text)
+  message(STATUS "step: ${text}")
+endfunction()
+
+# Runs a command; its output (stdout and stderr) goes to <outvar>; a non-zero exit fails.
+function(run outvar)
+  string(REPLACE ";" " " shown "${ARGN}")
+  message(STATUS "$ ${shown}")
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "command failed (${rc}): ${shown}\n${out}")
+  endif()
+  set(${outvar} "${out}" PARENT_SCOPE)
+endfunction()
+
+set(configure_args -G "${GENERATOR}" -DCMAKE_BUILD_TYPE=Release
+    "-DCMAKE_C_COMPILER=${C_COMPILER}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+    "-DNNM_MODEL_DIR=${models}" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+if(CROSS)
+  list(APPEND configure_args -DNNM_CROSS=ON)
+endif()
+
+function(configure)
+  run(out "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${build}" ${configure_args} ${ARGN})
+endfunction()
+
+# Builds; sets <compiled> to the sorted targets whose model was compiled and <linked> to
+# whether anything was linked.
+function(build compiled linked)
+  run(out "${CMAKE_COMMAND}" --build "${build}" --parallel 2)
+  message("${out}")
+  string(REGEX MATCHALL "NNModel: compiling [^ ]+ [^ ]+ \\([A-Za-z0-9_]+\\)" lines "${out}")
+  set(targets)
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE ".*\\((.*)\\)" "\\1" t "${line}")
+    list(APPEND targets "${t}")
+  endforeach()
+  list(SORT targets)
+  set(${compiled} "${targets}" PARENT_SCOPE)
+  if(out MATCHES "Linking")
+    set(${linked} TRUE PARENT_SCOPE)
+  else()
+    set(${linked} FALSE PARENT_SCOPE)
+  endif()
+endfunction()
+
+function(expect what got want)
+  list(SORT want)
+  if(NOT "${got}" STREQUAL "${want}")
+    message(FATAL_ERROR "${what}: compiled [${got}], expected [${want}]")
+  endif()
+  message(STATUS "ok: ${what}: compiled [${got}]")
+endfunction()
+
+function(run_app)
+  run(out "${build}/consumer_app" "${models}")
+  message("${out}")
+  if(NOT out MATCHES "consumer_app: all checks passed")
+    message(FATAL_ERROR "consumer_app did not pass")
+  endif()
+endfunction()
+
+# 1. A fresh work directory with private copies.
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+file(COPY "${DATA_DIR}/" DESTINATION "${models}")
+if(DEFINED PREFIX)
+  step("copy the installed NNModel ${PREFIX} to ${WORK_DIR}/prefix")
+  file(COPY "${PREFIX}/" DESTINATION "${WORK_DIR}/prefix")
+  list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix")
+  set(want_nnmodel_dir "${WORK_DIR}/prefix/lib/cmake/NNModel")
+elseif(DEFINED NNMODEL_DIR)
+  list(APPEND configure_args "-DNNModel_DIR=${NNMODEL_DIR}")
+  set(want_nnmodel_dir "${NNMODEL_DIR}")
+else()
+  message(FATAL_ERROR "RunConsumer.cmake: give -DNNMODEL_DIR=... or -DPREFIX=...")
+endif()
+
+set(all mlp_v1 mlp_v2 lenet)
+if(CROSS)
+  list(APPEND all mlp_arm64)
+endif()
+
+# 2.
+step("configure (${GENERATOR}) and build")
+configure()
+file(STRINGS "${build}/CMakeCache.txt" found REGEX "^NNModel_DIR:")
+string(REGEX REPLACE "^[^=]*=" "" found "${found}")
+file(REAL_PATH "${want_nnmodel_dir}" want_nnmodel_dir)
+if(NOT found STREQUAL want_nnmodel_dir)
+  message(FATAL_ERROR "find_package(NNModel) found ${found}, not ${want_nnmodel_dir}")
+endif()
+message(STATUS "ok: NNModel_DIR is ${found}")
+build(compiled linked)
+expect("first build" "${compiled}" "${all}")
+if(NOT linked)
+  message(FATAL_ERROR "first build: consumer_app was not linked")
+endif()
+run_app()
+
+# 3.
+if(CROSS)
+  step("mlp_arm64 is an AArch64 object")
+  run(out "${READELF}" -h "${build}/nnmodel/mlp_arm64/libmlp.a")
+  string(REGEX MATCHALL "Machine:[^\n]*" machines "${out}")
+  list(LENGTH machines n)
+  if(n EQUAL 0 OR NOT machines MATCHES "AArch64" OR machines MATCHES "X86|x86")
+    message(FATAL_ERROR "mlp_arm64: readelf -h says [${machines}]\n${out}")
+  endif()
+  message(STATUS "ok: libmlp.a (mlp_arm64): ${n} member(s), ${machines}")
+endif()
+
+# 4.
+step("a second build does nothing")
+build(compiled linked)
+expect("second build" "${compiled}" "")
+if(linked)
+  message(FATAL_ERROR "second build: something was relinked")
+endif()
+
+# 5.
+step("touching mlp.onnx recompiles mlp_v1 and relinks")
+file(TOUCH "${models}/mlp.onnx")
+build(compiled linked)
+expect("after touching mlp.onnx" "${compiled}" "mlp_v1")
+if(NOT linked)
+  message(FATAL_ERROR "after touching mlp.onnx: consumer_app was not relinked")
+endif()
+run_app()
+
+# 6.
+step("changed OPTIONS recompile mlp_v1; an unchanged reconfigure does not")
+configure("-DNNM_MLP_V1_OPTIONS=--target-triple x86_64-unknown-linux-gnu")
+build(compiled linked)
+expect("after changing mlp_v1's OPTIONS" "${compiled}" "mlp_v1")
+configure()
+build(compiled linked)
+expect("after an unchanged reconfigure" "${compiled}" "")
+
+# 7.
+if(DEFINED PREFIX)
+  step("a newer compiler recompiles every model")
+  file(TOUCH "${WORK_DIR}/prefix/bin/nnmodel")
+  build(compiled linked)
+  expect("after touching bin/nnmodel" "${compiled}" "${all}")
+  run_app()
+endif()
+
+message(STATUS "consumer (${GENERATOR}, ${WORK_DIR}): all steps passed")
