@@ -81,6 +81,11 @@ mlir::FailureOr<llvm::SmallVector<int64_t>> spatialAttr(const OnnxNode &node,
 mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                        llvm::ArrayRef<int64_t> pads, mlir::Value value);
 
+/// Wraps a 2-D conv/pool lowering so it also takes 1-D (rank-3) operands: the
+/// spatial dimension becomes W of an H=1 problem (input 0 and a rank-3 input 1
+/// gain a unit H; kernel_shape/strides/dilations/pads gain the H entries).
+LowerFn liftOneDimensional(LowerFn fn);
+
 } // namespace nnm::onnx_to_linalg
 
 #endif // NNM_PASSES_ONNXTOLINALG_COMMON_H

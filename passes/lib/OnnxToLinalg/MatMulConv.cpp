@@ -196,6 +196,52 @@ Value padSpatial(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> pads, Valu
   return tensor::PadOp::create(b, l, type, x, lo, hi, value, /*nofold=*/false);
 }
 
+LowerFn liftOneDimensional(LowerFn fn) {
+  return [fn](OpBuilder &b, const OnnxNode &node) -> Result {
+    Value x = node.input(0);
+    if (!x || shapeOf(x).size() != 3)
+      return fn(b, node);
+    Location l = node.loc();
+    auto unitH = [&](Value v) {
+      auto s = shapeOf(v);
+      return reshapeTo(b, l, v, {s[0], s[1], 1, s[2]});
+    };
+    SmallVector<Value> operands(node.op->getOperands());
+    operands[0] = unitH(x);
+    if (node.opType() == "Conv" && node.input(1) && shapeOf(node.input(1)).size() == 3)
+      operands[1] = unitH(node.input(1));
+    SmallVector<NamedAttribute> attrs;
+    for (NamedAttribute a : node.op->getAttrs()) {
+      auto ints = dyn_cast<DenseI64ArrayAttr>(a.getValue());
+      StringRef n = a.getName().getValue();
+      if (ints && (n == "kernel_shape" || n == "strides" || n == "dilations")) {
+        SmallVector<int64_t> v = {1};
+        v.append(ints.asArrayRef().begin(), ints.asArrayRef().end());
+        attrs.push_back(b.getNamedAttr(n, b.getDenseI64ArrayAttr(v)));
+      } else if (ints && n == "pads" && ints.size() == 2) {
+        attrs.push_back(b.getNamedAttr(n, b.getDenseI64ArrayAttr({0, ints[0], 0, ints[1]})));
+      } else {
+        attrs.push_back(a);
+      }
+    }
+    OperationState st(l, node.op->getName());
+    st.addOperands(operands);
+    st.addAttributes(attrs);
+    st.addTypes(node.op->getResultTypes());
+    Operation *twoD = b.create(st);
+    auto results = fn(b, OnnxNode(twoD, node.opset));
+    twoD->erase();
+    if (failed(results))
+      return failure();
+    Values out;
+    for (Value r : *results) {
+      auto s = shapeOf(r);
+      out.push_back(reshapeTo(b, l, r, {s[0], s[1], s[3]}));
+    }
+    return out;
+  };
+}
+
 namespace {
 
 Result lowerConv(OpBuilder &b, const OnnxNode &node) {
@@ -203,7 +249,7 @@ Result lowerConv(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0), w = node.input(1), bias = node.input(2);
   auto xs = shapeOf(x), ws = shapeOf(w);
   if (xs.size() != 4 || ws.size() != 4)
-    return node.error() << "only 2-D convolution (rank-4 input and weight) is supported",
+    return node.error() << "only 1-D and 2-D convolution (rank-3/4 input and weight) is supported",
            failure();
   if (elementTypeOf(x) != elementTypeOf(w) || (bias && elementTypeOf(bias) != elementTypeOf(x)))
     return node.error() << "operands have different element types", failure();
@@ -267,7 +313,7 @@ Result lowerConv(OpBuilder &b, const OnnxNode &node) {
 void addMatMulConvLowerings(LoweringTable &t) {
   t.add("MatMul", 1, lowerMatMul);
   t.add("Gemm", 7, lowerGemm); // C optional from 11, bias broadcast from 7
-  t.add("Conv", 1, lowerConv);
+  t.add("Conv", 1, liftOneDimensional(lowerConv));
 }
 
 } // namespace nnm::onnx_to_linalg

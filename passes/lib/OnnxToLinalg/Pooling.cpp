@@ -19,7 +19,7 @@ FailureOr<Window> poolWindow(const OnnxNode &node, ArrayRef<int64_t> xs) {
   Window w;
   auto ks = node.getInts("kernel_shape");
   if (!ks || ks->size() != 2)
-    return node.error() << "only 2-D pooling with a 2-value kernel_shape is supported",
+    return node.error() << "only 1-D and 2-D pooling with a matching kernel_shape is supported",
            failure();
   w.kernel.assign(ks->begin(), ks->end());
   auto s = spatialAttr(node, "strides", 2, 1);
@@ -54,7 +54,7 @@ Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
   auto xs = shapeOf(x);
   if (xs.size() != 4)
-    return node.error() << "only 2-D pooling (rank-4 input) is supported", failure();
+    return node.error() << "only 1-D and 2-D pooling (rank-3/4 input) is supported", failure();
   auto w = poolWindow(node, xs);
   if (failed(w))
     return failure();
@@ -79,7 +79,7 @@ Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
   auto xs = shapeOf(x);
   if (xs.size() != 4)
-    return node.error() << "only 2-D pooling (rank-4 input) is supported", failure();
+    return node.error() << "only 1-D and 2-D pooling (rank-3/4 input) is supported", failure();
   auto w = poolWindow(node, xs);
   if (failed(w))
     return failure();
@@ -153,8 +153,8 @@ Result lowerGlobalAveragePool(OpBuilder &b, const OnnxNode &node) {
 } // namespace
 
 void addPoolingLowerings(LoweringTable &t) {
-  t.add("MaxPool", 1, lowerMaxPool);
-  t.add("AveragePool", 1, lowerAveragePool);
+  t.add("MaxPool", 1, liftOneDimensional(lowerMaxPool));
+  t.add("AveragePool", 1, liftOneDimensional(lowerAveragePool));
   t.add("GlobalAveragePool", 1, lowerGlobalAveragePool);
 }
 
