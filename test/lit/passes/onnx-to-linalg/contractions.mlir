@@ -22,3 +22,15 @@ func.func @matmul_batched(%a: tensor<5x2x3xf32>, %b: tensor<3x4xf32>) -> tensor<
   %0 = "onnx.MatMul"(%a, %b) {onnx.opset = 13 : i64} : (tensor<5x2x3xf32>, tensor<3x4xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// 1-D pooling runs as 2-D pooling over a unit H dimension.
+// CHECK-LABEL: func.func @maxpool_1d
+// CHECK: linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<[1, 2]> : tensor<2xi64>}
+// CHECK-SAME: outs(%{{.*}} : tensor<1x3x1x4xf32>)
+// CHECK: return %{{.*}} : tensor<1x3x4xf32>
+func.func @maxpool_1d(%x: tensor<1x3x8xf32>) -> tensor<*xf32> {
+  %0 = "onnx.MaxPool"(%x) {onnx.opset = 12 : i64, kernel_shape = array<i64: 2>, strides = array<i64: 2>} : (tensor<1x3x8xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
