@@ -2,7 +2,8 @@
 #
 #   nnmodel_add_model(<target> MODEL <file.onnx> [VERSION x.y.z] [NAME <id>]
 #                     [TARGETS cpu ...] [CPU <cpu>] [TRIPLE <triple>]
-#                     [OPTIONS <extra nnmodel compile flags>...])
+#                     [OPTIONS <extra nnmodel compile flags>...]
+#                     [DEPENDS <other files the compile reads>...])
 #   nnmodel_install_model(<target> [DESTINATION <dir>] [NAMESPACE <ns>::]
 #                         [COMPONENT <component>])
 #
@@ -17,14 +18,16 @@ function(_nnmodel_error target)
 endfunction()
 
 function(nnmodel_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODEL;VERSION;NAME;CPU;TRIPLE" "TARGETS;OPTIONS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODEL;VERSION;NAME;CPU;TRIPLE"
+                        "TARGETS;OPTIONS;DEPENDS")
   if(arg_UNPARSED_ARGUMENTS)
-    _nnmodel_error(${target} "unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+    list(JOIN arg_UNPARSED_ARGUMENTS " " unknown)
+    _nnmodel_error(${target} "unknown arguments: ${unknown}")
   endif()
-  # An empty TARGETS/OPTIONS list (OPTIONS ${EMPTY_VAR}) is fine; a keyword that
-  # takes one value must have it.
+  # An empty list (OPTIONS ${EMPTY_VAR}) is fine; a keyword that takes one value
+  # must have it.
   foreach(kw IN LISTS arg_KEYWORDS_MISSING_VALUES)
-    if(NOT kw MATCHES "^(TARGETS|OPTIONS)$")
+    if(NOT kw MATCHES "^(TARGETS|OPTIONS|DEPENDS)$")
       _nnmodel_error(${target} "${kw} needs a value")
     endif()
   endforeach()
@@ -45,7 +48,7 @@ function(nnmodel_add_model target)
     if(DEFINED arg_NAME)
       _nnmodel_error(${target} "NAME '${name}' is not a C identifier")
     else()
-      _nnmodel_error(${target} "the target name is not a C identifier; give NAME <id>")
+      _nnmodel_error(${target} "the target name is not a C identifier, give NAME <id>")
     endif()
   endif()
 
@@ -60,9 +63,21 @@ function(nnmodel_add_model target)
   set(major "${CMAKE_MATCH_1}")
 
   get_filename_component(model "${arg_MODEL}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  set(depends)
+  foreach(f IN LISTS arg_DEPENDS)
+    get_filename_component(f "${f}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND depends "${f}")
+  endforeach()
+  # These flags belong to the function: the outputs must stay where the target says.
+  foreach(opt IN LISTS arg_OPTIONS)
+    if(opt MATCHES "^(-o|--output|--name|--version|--emit)(=.*)?$")
+      _nnmodel_error(${target} "OPTIONS may not contain ${CMAKE_MATCH_1}: "
+                     "use NAME and VERSION (the output directory is fixed)")
+    endif()
+  endforeach()
 
   if(NOT TARGET NNModel::compiler)
-    _nnmodel_error(${target} "no NNModel::compiler target; call find_package(NNModel) first")
+    _nnmodel_error(${target} "no NNModel::compiler target: call find_package(NNModel) first")
   endif()
   # In NNModel's own tree NNModel::compiler aliases the `nnmodel` target: the
   # compile must then wait for it to be built.
@@ -102,7 +117,7 @@ function(nnmodel_add_model target)
   set(stamp "${base}/${target}.options")
   list(JOIN flags "\n" stamp_text)
   string(PREPEND stamp_text "# nnmodel_add_model(${target}) compile flags\nmodel ${model}\n"
-         "compiler ${compiler}\n")
+         "compiler ${compiler}\n" "depends ${depends}\n")
   # The compiler path is a generator expression: write the stamp at generate
   # time, where file(GENERATE) also leaves an unchanged file untouched.
   file(GENERATE OUTPUT "${stamp}" CONTENT "${stamp_text}\n")
@@ -110,7 +125,7 @@ function(nnmodel_add_model target)
   add_custom_command(
     OUTPUT "${lib}" "${header}" "${json}"
     COMMAND "${compiler}" compile "${model}" -o "${out}" ${flags}
-    DEPENDS "${model}" "${compiler}" "${stamp}"
+    DEPENDS "${model}" "${compiler}" "${stamp}" ${depends}
     COMMENT "NNModel: compiling ${name} ${version} (${target})"
     VERBATIM)
   add_custom_target(nnmodel_compile_${target} ALL DEPENDS "${lib}" "${header}" "${json}")
@@ -140,8 +155,8 @@ endfunction()
 function(nnmodel_install_model target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "DESTINATION;NAMESPACE;COMPONENT" "")
   if(arg_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "nnmodel_install_model(${target}): unknown arguments: "
-                        "${arg_UNPARSED_ARGUMENTS}")
+    list(JOIN arg_UNPARSED_ARGUMENTS " " unknown)
+    message(FATAL_ERROR "nnmodel_install_model(${target}): unknown arguments: ${unknown}")
   endif()
   foreach(kw IN LISTS arg_KEYWORDS_MISSING_VALUES)
     message(FATAL_ERROR "nnmodel_install_model(${target}): ${kw} needs a value")

@@ -13,7 +13,8 @@
 #  2. configure + build: every model compiles once; consumer_app links and passes
 #  3. [CROSS] mlp_arm64's library is an AArch64 object (llvm-readelf -h)
 #  4. a second build does nothing
-#  5. touching mlp.onnx recompiles mlp_v1 only, relinks the app, which still passes
+#  5. touching mlp.onnx recompiles mlp_v1 only, relinks the app, which still passes;
+#     touching lenet's DEPENDS file recompiles lenet only
 #  6. changing mlp_v1's OPTIONS recompiles mlp_v1 only; reconfiguring unchanged does not
 #  7. [PREFIX] a newer compiler (touched bin/nnmodel) recompiles every model
 cmake_minimum_required(VERSION 3.20)
@@ -156,6 +157,9 @@ if(NOT linked)
   message(FATAL_ERROR "after touching mlp.onnx: consumer_app was not relinked")
 endif()
 run_app()
+file(TOUCH "${models}/lenet.image.npy")
+build(compiled linked)
+expect("after touching lenet's DEPENDS file" "${compiled}" "lenet")
 
 # 6.
 step("changed OPTIONS recompile mlp_v1; an unchanged reconfigure does not")
