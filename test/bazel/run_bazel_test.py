@@ -221,7 +221,7 @@ def main(argv=None):
                             f"--output_user_root={user_root}", f"--output_base={base}",
                             "shutdown"], cwd=ws if os.path.isdir(ws) else None,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    for d in [ws, prefix, overrides, logs, cache] + bases:
+    for d in [ws, prefix, overrides, logs, cache, user_root] + bases:
         rmtree(d)
     os.makedirs(logs)
 
