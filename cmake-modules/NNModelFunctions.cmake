@@ -76,13 +76,24 @@ function(nnmodel_add_model target)
     endif()
   endforeach()
 
-  if(NOT TARGET NNModel::compiler)
+  if(TARGET NNModel::compiler)
+    set(compiler_target NNModel::compiler)
+  elseif(DEFINED NNModel_SOURCE_DIR AND TARGET nnmodel)
+    set(compiler_target nnmodel)  # inside NNModel's own tree, before the alias exists
+  else()
     _nnmodel_error(${target} "no NNModel::compiler target: call find_package(NNModel) first")
   endif()
-  # In NNModel's own tree NNModel::compiler aliases the `nnmodel` target: the
-  # compile must then wait for it to be built.
-  get_target_property(compiler_target NNModel::compiler ALIASED_TARGET)
-  set(compiler "$<TARGET_FILE:NNModel::compiler>")
+  set(compiler "$<TARGET_FILE:${compiler_target}>")
+  # A compiler built in this project (NNModel's own tree) must be built first.
+  get_target_property(compiler_imported ${compiler_target} IMPORTED)
+  if(compiler_imported)
+    set(compiler_target "")
+  else()
+    get_target_property(aliased ${compiler_target} ALIASED_TARGET)
+    if(aliased)
+      set(compiler_target ${aliased})
+    endif()
+  endif()
 
   # The command line, minus the compiler and the output directory.
   set(flags --name "${name}" --version "${version}")
@@ -103,7 +114,7 @@ function(nnmodel_add_model target)
   endif()
   list(APPEND flags ${arg_OPTIONS})
 
-  set(base "${CMAKE_CURRENT_BINARY_DIR}/nnmodel")
+  set(base "${CMAKE_CURRENT_BINARY_DIR}/nnmodel_models")
   set(out "${base}/${target}")
   set(lib "${out}/lib${name}.a")
   set(header "${out}/${name}.h")

@@ -131,7 +131,7 @@ run_app()
 # 3.
 if(CROSS)
   step("mlp_arm64 is an AArch64 object")
-  run(out "${READELF}" -h "${build}/nnmodel/mlp_arm64/libmlp.a")
+  run(out "${READELF}" -h "${build}/nnmodel_models/mlp_arm64/libmlp.a")
   string(REGEX MATCHALL "Machine:[^\n]*" machines "${out}")
   list(LENGTH machines n)
   if(n EQUAL 0 OR NOT machines MATCHES "AArch64" OR machines MATCHES "X86|x86")
