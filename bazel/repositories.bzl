@@ -72,10 +72,16 @@ def _absolute(rctx, path):
 def _exists(rctx, path):
     return rctx.path(path).exists
 
+def _realpath(rctx, path):
+    if hasattr(path, "realpath"):
+        return path.realpath
+    result = rctx.execute(["realpath", str(path)])  # Bazel before path.realpath
+    return rctx.path(result.stdout.strip()) if result.return_code == 0 else path
+
 def _rules_root(rctx):
-    # The repository that holds these .bzl files (a source checkout, or an
-    # installed <prefix>/share/nnmodel/bazel).
-    return str(rctx.path(Label("//:MODULE.bazel")).dirname)
+    # The directory that holds these rules (a source checkout, or an installed
+    # <prefix>/share/nnmodel/bazel), not the output base's link to it.
+    return str(_realpath(rctx, rctx.path(Label("//:MODULE.bazel"))).dirname)
 
 def _candidate_prefixes(rctx):
     """Returns ([prefix, ...], explicit): where to look for the compiler."""

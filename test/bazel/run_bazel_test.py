@@ -3,10 +3,12 @@
 
 Steps (PASS/FAIL lines; the last line is `bazel: N passed, N failed`):
 
- 1. WORK/prefix: an installed-style NNModel (bin/nnmodel, lib/libnnmodel_runtime.a,
-    include/nnmodel/runtime.h) copied from the build; WORK/overrides: the two tiny
-    rules_cc / rules_java repositories that let Bazel 4.2.3 work offline
-    (ARCHITECTURE.md); WORK/ws: test/bazel/workspace plus paths.bzl and the models
+ 1. WORK/prefix: an installed NNModel, by `cmake --install` (--cmake), whose
+    share/nnmodel/bazel is the @nnmodel repository and finds the compiler by itself;
+    without --cmake, bin/nnmodel, lib/libnnmodel_runtime.a and the header copied
+    there and the checkout's rules. WORK/overrides: the tiny rules_cc, rules_java
+    and remote_coverage_tools repositories that let Bazel 4.2.3 work offline
+    (ARCHITECTURE.md). WORK/ws: test/bazel/workspace plus paths.bzl and the models
     and ONNX Runtime reference data from test/e2e/make_models.py.
  2. `bazel test //...` with output base WORK/base-1 and a fresh --disk_cache:
     nn_model compiles mlp 1.0.0, mlp 2.0.0, lenet and resblock; //app:models_test
@@ -195,6 +197,8 @@ def main(argv=None):
     ap.add_argument("--source-dir", required=True, help="the NNModel checkout (the rules)")
     ap.add_argument("--build-dir", required=True, help="the CMake build tree")
     ap.add_argument("--work", required=True, help="scratch directory (emptied first)")
+    ap.add_argument("--cmake", help="cmake executable: make WORK/prefix with `cmake --install` "
+                    "(default: copy --nnmodel, --runtime-lib and the header)")
     ap.add_argument("--bazel", default=os.environ.get("BAZEL") or shutil.which("bazel"))
     ap.add_argument("--python", default=sys.executable, help="python with onnx/onnxruntime")
     ap.add_argument("--jobs", type=int, default=2)
@@ -225,12 +229,37 @@ def main(argv=None):
         rmtree(d)
     os.makedirs(logs)
 
-    # 1. The installed-style prefix, the offline overrides, the workspace and models.
-    for src, dst in [(args.nnmodel, "bin/nnmodel"), (args.runtime_lib, "lib/libnnmodel_runtime.a"),
-                     (os.path.join(args.runtime_include, "nnmodel", "runtime.h"),
-                      "include/nnmodel/runtime.h")]:
-        os.makedirs(os.path.dirname(os.path.join(prefix, dst)), exist_ok=True)
-        shutil.copy2(src, os.path.join(prefix, dst))
+    # 1. An installed NNModel: `cmake --install` when --cmake is given (the rules are then
+    # the installed <prefix>/share/nnmodel/bazel, and nnmodel_dependencies() gets no
+    # prefix: it finds the compiler three directories above the rules); otherwise the
+    # three files copied into the same layout, with the checkout's rules.
+    if args.cmake:
+        rc, out, _ = run([args.cmake, "--install", os.path.abspath(args.build_dir),
+                          "--prefix", prefix], os.path.join(logs, "install.log"), 300)
+        if not c.check(rc == 0, "cmake --install into WORK/prefix", tail(out)):
+            return 1
+        rules, dependencies_prefix = os.path.join(prefix, "share", "nnmodel", "bazel"), ""
+    else:
+        for src, dst in [(args.nnmodel, "bin/nnmodel"),
+                         (args.runtime_lib, "lib/libnnmodel_runtime.a"),
+                         (os.path.join(args.runtime_include, "nnmodel", "runtime.h"),
+                          "include/nnmodel/runtime.h")]:
+            os.makedirs(os.path.dirname(os.path.join(prefix, dst)), exist_ok=True)
+            shutil.copy2(src, os.path.join(prefix, dst))
+        rules, dependencies_prefix = os.path.abspath(args.source_dir), prefix
+    want = ["bin/nnmodel", "lib/libnnmodel_runtime.a", "include/nnmodel/runtime.h"]
+    if args.cmake:
+        want += ["share/nnmodel/bazel/" + f for f in (
+            "MODULE.bazel", "WORKSPACE.bazel", "BUILD.bazel", "bazel/BUILD.bazel",
+            "bazel/defs.bzl", "bazel/repositories.bzl", "bazel/extensions.bzl")]
+    missing = [f for f in want if not os.path.exists(os.path.join(prefix, f))]
+    if not c.check(not missing, "the prefix has the compiler, runtime" +
+                   (" and Bazel rules" if args.cmake else ""), f"missing {missing}"):
+        return 1
+    c.check(open(os.path.join(prefix, "lib/libnnmodel_runtime.a"), "rb").read() ==
+            open(args.runtime_lib, "rb").read(),
+            "the prefix's libnnmodel_runtime.a is the build's")
+
     for repo, files in OVERRIDES.items():
         for rel, text in files.items():
             write(os.path.join(overrides, repo, rel), text)
@@ -239,8 +268,8 @@ def main(argv=None):
     shutil.copytree(os.path.join(HERE, "workspace"), ws)
     write(os.path.join(ws, "paths.bzl"),
           "# Written by run_bazel_test.py.\n"
-          f"NNMODEL_RULES = {json.dumps(os.path.abspath(args.source_dir))}\n"
-          f"NNMODEL_PREFIX = {json.dumps(prefix)}\n"
+          f"NNMODEL_RULES = {json.dumps(rules)}\n"
+          f"NNMODEL_PREFIX = {json.dumps(dependencies_prefix)}\n"
           f"NNMODEL_BUILD_DIR = {json.dumps(os.path.abspath(args.build_dir))}\n")
     models = os.path.join(ws, "models")
     rc, out, _ = run([args.python, os.path.join(HERE, "..", "e2e", "make_models.py"), models],
@@ -287,6 +316,17 @@ def main(argv=None):
             for line in open(test_log, errors="replace").read().splitlines():
                 if line.startswith(("PASS", "FAIL", "models_test:")):
                     print("     " + line)
+
+        # Which NNModel nnmodel_dependencies() picked (the header of its BUILD file).
+        generated = os.path.join(bases[0], "external", "nnmodel_prebuilt", "BUILD.bazel")
+        found = ""
+        if os.path.exists(generated):
+            m = re.search(r"^#\s+prefix:\s+(.*)$", open(generated).read(), re.M)
+            found = m.group(1).strip() if m else ""
+        c.check(found and os.path.realpath(found) == os.path.realpath(prefix),
+                "@nnmodel_prebuilt uses WORK/prefix" +
+                (" (found from the installed rules, no prefix given)" if args.cmake else ""),
+                f"prefix line: {found!r}")
 
         # 3. Outputs: present, free of absolute paths, equal to a hand-run compile.
         if bin_dir:
