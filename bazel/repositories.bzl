@@ -87,7 +87,10 @@ def _candidate_prefixes(rctx):
     """Returns ([prefix, ...], explicit): where to look for the compiler."""
     if rctx.attr.prefix:
         return [_absolute(rctx, rctx.attr.prefix)], True
-    env = rctx.os.environ.get(_PREFIX_ENV, "")
+    if hasattr(rctx, "getenv"):  # Bazel 7.1+: also records the dependency on the variable
+        env = rctx.getenv(_PREFIX_ENV, "")
+    else:
+        env = rctx.os.environ.get(_PREFIX_ENV, "")
     if env:
         return [_absolute(rctx, env)], True
     root = _rules_root(rctx)
