@@ -200,14 +200,13 @@ function(nnmodel_install_model target)
     set(component COMPONENT "${arg_COMPONENT}")
   endif()
 
-  # The package finds its files relative to its own location, so the install
-  # prefix may move. A relative DESTINATION also yields the prefix, where
-  # NNModel itself is often installed too.
+  # The package finds its files relative to its own location (<dest>/cmake), so
+  # the install prefix may move. A relative DESTINATION also yields the prefix,
+  # where NNModel itself is often installed too: look for it there first.
+  set(root_expr "\"\${CMAKE_CURRENT_LIST_DIR}/..\"")
   if(IS_ABSOLUTE "${dest}")
-    set(root_expr "\"${dest}\"")
     set(prefix_hint "")
   else()
-    set(root_expr "\"\${CMAKE_CURRENT_LIST_DIR}/..\"")
     file(RELATIVE_PATH up "/nnmodel-root/${dest}" "/nnmodel-root")
     string(REGEX REPLACE "/$" "" up "${up}")
     set(prefix_hint " HINTS \"\${_nnmodel_${name}_root}/${up}\"")
@@ -219,7 +218,7 @@ function(nnmodel_install_model target)
     set(nnm_version " ${NNModel_VERSION_MAJOR}.${NNModel_VERSION_MINOR}")
   endif()
 
-  set(gen "${CMAKE_CURRENT_BINARY_DIR}/nnmodel/${target}.package")
+  set(gen "${CMAKE_CURRENT_BINARY_DIR}/nnmodel_models/${target}.package")
   set(config "${gen}/${name}Config.cmake")
   file(WRITE "${config}.tmp"
 "# ${name}Config.cmake: the compiled ONNX model \"${name}\" ${version} as a CMake package.
