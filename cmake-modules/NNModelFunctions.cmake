@@ -108,9 +108,6 @@ function(nnmodel_add_model target)
   endif()
   if(DEFINED arg_CPU)
     list(APPEND flags --cpu "${arg_CPU}")
-  elseif(DEFINED arg_TRIPLE AND NOT arg_TRIPLE MATCHES "^(x86_64|amd64)")
-    # The compiler's default CPU (x86-64-v2) means nothing to other architectures.
-    list(APPEND flags --cpu generic)
   endif()
   list(APPEND flags ${arg_OPTIONS})
 

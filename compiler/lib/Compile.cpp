@@ -39,6 +39,11 @@ struct DiagnosticCollector {
   ScopedDiagnosticHandler handler;
 };
 
+std::string defaultCpu(const std::string &triple) {
+  llvm::StringRef arch = llvm::StringRef(triple).split('-').first;
+  return arch == "x86_64" || arch == "amd64" ? "x86-64-v2" : "generic";
+}
+
 bool dtypeOf(Type t, DType &out) {
   if (t.isF32())
     out = DType::F32;
@@ -171,7 +176,9 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   info.compilerVersion = kCompilerVersion;
   info.target = o.target;
   info.targetTriple = o.targetTriple;
-  info.cpu = o.cpu;
+  info.cpu = o.cpu.empty() ? defaultCpu(o.targetTriple) : o.cpu;
+  CompileOptions target = o; // what the back end sees: the CPU resolved
+  target.cpu = info.cpu;
 
   registerPasses(); // the built-in pipelines are partly textual
   DialectRegistry registry;
@@ -243,7 +250,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     return false;
   }
   std::string err;
-  if (!backend->optimize(*llmod, o, err)) {
+  if (!backend->optimize(*llmod, target, err)) {
     errors.push_back(err);
     return false;
   }
@@ -252,7 +259,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     llmod->print(os, nullptr);
     return true;
   }
-  if (!backend->emitObject(*llmod, o, out.object, err)) {
+  if (!backend->emitObject(*llmod, target, out.object, err)) {
     errors.push_back(err);
     return false;
   }

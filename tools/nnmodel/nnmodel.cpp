@@ -67,7 +67,8 @@ options:
                          becomes a constant and leaves the API (repeatable)
   --target cpu           back end (default cpu)
   --target-triple T      default x86_64-unknown-linux-gnu
-  --cpu CPU              default x86-64-v2; 'native' for this machine's CPU
+  --cpu CPU              default: x86-64-v2 on x86-64, generic elsewhere;
+                         'native' for this machine's CPU
   --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
   -h, --help             show this help
 )";

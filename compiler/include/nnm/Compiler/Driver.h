@@ -22,7 +22,8 @@ struct CompileOptions {
   std::string outputDir;
   std::string target = "cpu";
   std::string targetTriple = "x86_64-unknown-linux-gnu";
-  std::string cpu = "x86-64-v2";
+  /// Empty: a portable level for the triple (x86-64-v2 on x86-64, else generic).
+  std::string cpu;
   EmitKind emit = EmitKind::Lib;
   ImportOptions import;
 };
