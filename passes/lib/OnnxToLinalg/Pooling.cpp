@@ -13,9 +13,21 @@ namespace {
 struct Window {
   SmallVector<int64_t> kernel, strides, dilations, pads, out;
   SmallVector<int64_t> extraEnd = {0, 0};
+
+  /// Pads including the extra end padding of ceil_mode.
+  SmallVector<int64_t> paddedPads() const {
+    SmallVector<int64_t> p = pads;
+    p[2] += extraEnd[0];
+    p[3] += extraEnd[1];
+    return p;
+  }
 };
 
-FailureOr<Window> poolWindow(const OnnxNode &node, ArrayRef<int64_t> xs) {
+/// Checks a pool node's input (rank 4 after the 1-D lift) and computes its window.
+FailureOr<Window> poolWindow(const OnnxNode &node) {
+  auto xs = shapeOf(node.input(0));
+  if (xs.size() != 4)
+    return node.error() << "only 1-D and 2-D pooling (rank-3/4 input) is supported", failure();
   Window w;
   auto ks = node.getInts("kernel_shape");
   if (!ks || ks->size() != 2)
@@ -51,18 +63,14 @@ FailureOr<Window> poolWindow(const OnnxNode &node, ArrayRef<int64_t> xs) {
 Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
   if (node.op->getNumResults() > 1)
     return node.error() << "the Indices output is not supported", failure();
-  Value x = node.input(0);
-  auto xs = shapeOf(x);
-  if (xs.size() != 4)
-    return node.error() << "only 1-D and 2-D pooling (rank-3/4 input) is supported", failure();
-  auto w = poolWindow(node, xs);
+  auto w = poolWindow(node);
   if (failed(w))
     return failure();
+  Value x = node.input(0);
+  auto xs = shapeOf(x);
   Location l = node.loc();
   Type elt = elementTypeOf(x);
-  SmallVector<int64_t> pads = w->pads;
-  pads[2] += w->extraEnd[0];
-  pads[3] += w->extraEnd[1];
+  SmallVector<int64_t> pads = w->paddedPads();
   Value lowest = lowestConst(b, l, elt);
   Value xp = padSpatial(b, l, x, pads, lowest);
   Value init = filledTensor(b, l, {xs[0], xs[1], w->out[0], w->out[1]}, lowest);
@@ -76,20 +84,16 @@ Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
 }
 
 Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {
-  Value x = node.input(0);
-  auto xs = shapeOf(x);
-  if (xs.size() != 4)
-    return node.error() << "only 1-D and 2-D pooling (rank-3/4 input) is supported", failure();
-  auto w = poolWindow(node, xs);
+  auto w = poolWindow(node);
   if (failed(w))
     return failure();
+  Value x = node.input(0);
+  auto xs = shapeOf(x);
   Location l = node.loc();
   Type elt = elementTypeOf(x);
   if (!isFloat(elt))
     return node.error() << "needs a floating-point input", failure();
-  SmallVector<int64_t> pads = w->pads;
-  pads[2] += w->extraEnd[0];
-  pads[3] += w->extraEnd[1];
+  SmallVector<int64_t> pads = w->paddedPads();
   Value zero = scalarConst(b, l, elt, 0);
   Value xp = padSpatial(b, l, x, pads, zero);
   Value init = filledTensor(b, l, {xs[0], xs[1], w->out[0], w->out[1]}, zero);
