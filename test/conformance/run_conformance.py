@@ -214,9 +214,9 @@ def run_command(cmd, timeout):
 # nnmodel is ahead-of-time with static shapes: shape-like operands (Reshape's shape,
 # Slice's starts, axes, pads, ...) must be known at compile time. Node tests pass them
 # as graph inputs, so when a case is refused for that reason it is retried once with
-# its integer inputs fixed at compile time (`--bind NAME=FILE`).
+# its integer, bool and scalar inputs fixed at compile time (`--bind NAME=FILE`).
 NEEDS_CONSTANT = "known at compile time"
-INTEGER_TYPES = (TensorProto.INT32, TensorProto.INT64)
+INTEGER_TYPES = (TensorProto.INT32, TensorProto.INT64, TensorProto.BOOL)
 
 
 def run_case(nnmodel, case, timeout):
@@ -240,7 +240,8 @@ def run_case_once(nnmodel, case, timeout, bind_integers):
     dims = {}
     for vi, f in zip(inputs, files):
         path = os.path.join(data, f)
-        bind = bind_integers and vi.type.tensor_type.elem_type in INTEGER_TYPES
+        scalar = len(vi.type.tensor_type.shape.dim) == 0
+        bind = bind_integers and (vi.type.tensor_type.elem_type in INTEGER_TYPES or scalar)
         cmd += ["--bind" if bind else "-i", f"{vi.name}={path}"]
         shape = onnx.load_tensor(path).dims
         for k, d in enumerate(vi.type.tensor_type.shape.dim):

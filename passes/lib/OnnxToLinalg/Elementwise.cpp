@@ -298,11 +298,37 @@ Result lowerBatchNorm(OpBuilder &b, const OnnxNode &node) {
   return Values{r};
 }
 
-Result lowerIdentity(OpBuilder &, const OnnxNode &node) {
-  Values out{node.input(0)};
-  // Dropout in inference returns its input; an optional mask output is all true.
-  if (node.op->getNumResults() > 1)
-    return node.error() << "the mask output is not supported", failure();
+Result lowerIdentity(OpBuilder &, const OnnxNode &node) { return Values{node.input(0)}; }
+
+/// Inference Dropout is the identity, and its optional mask is all true. Training
+/// mode is accepted only when it cannot drop anything (ratio 0).
+Result lowerDropout(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  bool training = node.getInt("is_test", 1) == 0 && node.opset < 7;
+  if (Value t = node.input(2)) {
+    DenseElementsAttr c = constantOf(t);
+    if (!c)
+      return node.error() << "training_mode must be known at compile time", failure();
+    training = c.getSplatValue<bool>();
+  }
+  if (training) {
+    double ratio = node.getFloat("ratio", 0.5);
+    if (Value r = node.input(1)) {
+      DenseElementsAttr c = constantOf(r);
+      if (!c)
+        return node.error() << "ratio must be known at compile time in training mode",
+               failure();
+      ratio = (*c.value_begin<APFloat>()).convertToDouble();
+    }
+    if (ratio != 0.0)
+      return node.error() << "training mode with a non-zero ratio is random; not supported",
+             failure();
+  }
+  Values out{x};
+  if (node.op->getNumResults() > 1) {
+    auto type = RankedTensorType::get(shapeOf(x), b.getI1Type());
+    out.push_back(constantTensor(b, node.loc(), DenseElementsAttr::get(type, true)));
+  }
   return out;
 }
 
@@ -341,7 +367,7 @@ void addElementwiseLowerings(LoweringTable &t) {
   t.add("Cast", 6, lowerCast);
   t.add("BatchNormalization", 7, lowerBatchNorm);
   t.add("Identity", 1, lowerIdentity);
-  t.add("Dropout", 7, lowerIdentity);
+  t.add("Dropout", 7, lowerDropout);
 }
 
 } // namespace nnm::onnx_to_linalg
