@@ -215,7 +215,6 @@ Type Importer::guessResultElement(const onnx::NodeProto &node, ArrayRef<Value> o
     return b.getI64Type();
   if (op == "Cast")
     if (auto to = dyn_cast_or_null<IntegerAttr>(attr("to"))) {
-      std::vector<std::string> ignored;
       Type t;
       switch (to.getInt()) {
       case 1: t = b.getF32Type(); break;
@@ -364,7 +363,6 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     TensorSig sig;
     sig.name = in.name();
     sig.shape.assign(shape.begin(), shape.end());
-    std::string dn;
     switch (tt.elem_type()) {
     case onnx::TensorProto::FLOAT: sig.dtype = DType::F32; break;
     case onnx::TensorProto::DOUBLE: sig.dtype = DType::F64; break;

@@ -188,21 +188,17 @@ int runCommand(const std::vector<std::string> &args) {
 
   std::vector<HostTensor> outs(info.outputs.size());
   std::vector<void *> inPtrs, outPtrs;
+  // A zero-element tensor still needs a non-null pointer.
+  char dummy = 0;
+  auto pointer = [&](HostTensor &t) -> void * { return t.data.empty() ? &dummy : t.data.data(); };
   for (HostTensor &t : ins)
-    inPtrs.push_back(t.data.data());
+    inPtrs.push_back(pointer(t));
   for (size_t i = 0; i < outs.size(); ++i) {
     outs[i].dtype = info.outputs[i].dtype;
     outs[i].shape = info.outputs[i].shape;
-    outs[i].data.assign(std::max<int64_t>(info.outputs[i].numElements(), 1) *
-                            dtypeBytes(outs[i].dtype), 0);
-    outs[i].data.resize(info.outputs[i].numElements() * dtypeBytes(outs[i].dtype));
-    outPtrs.push_back(outs[i].data.empty() ? static_cast<void *>(&outs[i]) : outs[i].data.data());
+    outs[i].data.assign(info.outputs[i].numElements() * dtypeBytes(outs[i].dtype), 0);
+    outPtrs.push_back(pointer(outs[i]));
   }
-  // A zero-element input still needs a non-null pointer.
-  char dummy = 0;
-  for (void *&ptr : inPtrs)
-    if (!ptr)
-      ptr = &dummy;
   void *ctx = nullptr;
   int status = create(nullptr, &ctx);
   if (status == 0)
