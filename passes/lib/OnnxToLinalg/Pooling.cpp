@@ -60,6 +60,20 @@ FailureOr<Window> poolWindow(const OnnxNode &node) {
   return w;
 }
 
+/// Pads `x` with `value` (ceil_mode's extra end padding included) and pools it
+/// with PoolOp into a tensor that starts filled with `value`.
+template <typename PoolOp>
+Value buildPool(OpBuilder &b, Location l, Value x, const Window &w, Value value) {
+  auto xs = shapeOf(x);
+  Value xp = padSpatial(b, l, x, w.paddedPads(), value);
+  Value init = filledTensor(b, l, {xs[0], xs[1], w.out[0], w.out[1]}, value);
+  Value window = emptyTensor(b, l, w.kernel, elementTypeOf(x));
+  return PoolOp::create(b, l, TypeRange{init.getType()}, ValueRange{xp, window},
+                        ValueRange{init}, b.getI64TensorAttr(w.strides),
+                        b.getI64TensorAttr(w.dilations))
+      .getResult(0);
+}
+
 Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
   if (node.op->getNumResults() > 1)
     return node.error() << "the Indices output is not supported", failure();
@@ -70,17 +84,7 @@ Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
   auto xs = shapeOf(x);
   Location l = node.loc();
   Type elt = elementTypeOf(x);
-  SmallVector<int64_t> pads = w->paddedPads();
-  Value lowest = lowestConst(b, l, elt);
-  Value xp = padSpatial(b, l, x, pads, lowest);
-  Value init = filledTensor(b, l, {xs[0], xs[1], w->out[0], w->out[1]}, lowest);
-  Value window = emptyTensor(b, l, w->kernel, elt);
-  Value y = linalg::PoolingNchwMaxOp::create(b, l, TypeRange{init.getType()},
-                                             ValueRange{xp, window}, ValueRange{init},
-                                             b.getI64TensorAttr(w->strides),
-                                             b.getI64TensorAttr(w->dilations))
-                .getResult(0);
-  return Values{y};
+  return Values{buildPool<linalg::PoolingNchwMaxOp>(b, l, x, *w, lowestConst(b, l, elt))};
 }
 
 Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {
@@ -93,16 +97,7 @@ Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {
   Type elt = elementTypeOf(x);
   if (!isFloat(elt))
     return node.error() << "needs a floating-point input", failure();
-  SmallVector<int64_t> pads = w->paddedPads();
-  Value zero = scalarConst(b, l, elt, 0);
-  Value xp = padSpatial(b, l, x, pads, zero);
-  Value init = filledTensor(b, l, {xs[0], xs[1], w->out[0], w->out[1]}, zero);
-  Value window = emptyTensor(b, l, w->kernel, elt);
-  Value sum = linalg::PoolingNchwSumOp::create(b, l, TypeRange{init.getType()},
-                                               ValueRange{xp, window}, ValueRange{init},
-                                               b.getI64TensorAttr(w->strides),
-                                               b.getI64TensorAttr(w->dilations))
-                  .getResult(0);
+  Value sum = buildPool<linalg::PoolingNchwSumOp>(b, l, x, *w, scalarConst(b, l, elt, 0));
   // The divisor of every output position is known at compile time: count the
   // window taps inside the input (or inside input + explicit pads).
   bool includePad = node.getInt("count_include_pad", 0);
