@@ -81,7 +81,6 @@ Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
   if (failed(w))
     return failure();
   Value x = node.input(0);
-  auto xs = shapeOf(x);
   Location l = node.loc();
   Type elt = elementTypeOf(x);
   return Values{buildPool<linalg::PoolingNchwMaxOp>(b, l, x, *w, lowestConst(b, l, elt))};
