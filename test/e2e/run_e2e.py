@@ -28,6 +28,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import Checks  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRIPLE = "x86_64-unknown-linux-gnu"
 DEFAULT_CPU = "x86-64-v2"
@@ -53,22 +56,6 @@ int use(void) {
          (int)lenet_v1_create(0, &l) + (int)resblock_v1_create(0, &r);
 }
 """
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, ok, name, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"PASS {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-        sys.stdout.flush()
-        return ok
 
 
 def run(cmd, timeout, **kw):
