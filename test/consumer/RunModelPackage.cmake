@@ -14,15 +14,7 @@
 cmake_minimum_required(VERSION 3.20)
 get_filename_component(here "${CMAKE_CURRENT_LIST_FILE}" DIRECTORY)
 
-function(run outvar)
-  string(REPLACE ";" " " shown "${ARGN}")
-  message(STATUS "$ ${shown}")
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "command failed (${rc}): ${shown}\n${out}")
-  endif()
-  set(${outvar} "${out}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/RunHelpers.cmake")
 
 if(MODE STREQUAL "produce")
   file(REMOVE_RECURSE "${WORK_DIR}")
