@@ -15,16 +15,17 @@ namespace nnm {
 /// Section holding the model's metadata JSON in every compiled object.
 constexpr const char *kMetadataSection = ".nnmodel.meta";
 
-bool makeArchive(const std::string &memberName, const std::string &object, std::string &archive,
-                 std::string &error) {
-  llvm::NewArchiveMember member(llvm::MemoryBufferRef(object, memberName));
-  member.MemberName = memberName;
-  // Deterministic: no timestamps, owners or modes from the build machine.
-  member.ModTime = llvm::sys::toTimePoint(0);
-  member.UID = member.GID = 0;
-  member.Perms = 0644;
+bool makeArchive(const std::vector<Blob> &objects, std::string &archive, std::string &error) {
   std::vector<llvm::NewArchiveMember> members;
-  members.push_back(std::move(member));
+  for (const Blob &o : objects) {
+    llvm::NewArchiveMember member(llvm::MemoryBufferRef(o.bytes, o.name));
+    member.MemberName = o.name;
+    // Deterministic: no timestamps, owners or modes from the build machine.
+    member.ModTime = llvm::sys::toTimePoint(0);
+    member.UID = member.GID = 0;
+    member.Perms = 0644;
+    members.push_back(std::move(member));
+  }
   auto buf = llvm::writeArchiveToBuffer(members, llvm::SymtabWritingMode::NormalSymtab,
                                         llvm::object::Archive::K_GNU, /*Deterministic=*/true,
                                         /*Thin=*/false);

@@ -8,12 +8,16 @@ const std::vector<std::unique_ptr<TargetBackend>> &backends() {
   static const std::vector<std::unique_ptr<TargetBackend>> all = [] {
     std::vector<std::unique_ptr<TargetBackend>> v;
     v.push_back(createCpuBackend());
+    v.push_back(createTestStubBackend());
     return v;
   }();
   return all;
 }
 
 } // namespace
+
+void TargetBackend::buildConfigure(mlir::OpPassManager &) const {}
+void TargetBackend::buildTensorTransforms(mlir::OpPassManager &) const {}
 
 const TargetBackend *lookupBackend(const std::string &name) {
   for (const auto &b : backends())
@@ -22,11 +26,11 @@ const TargetBackend *lookupBackend(const std::string &name) {
   return nullptr;
 }
 
-std::vector<std::string> backendNames() {
-  std::vector<std::string> names;
+std::vector<const TargetBackend *> allBackends() {
+  std::vector<const TargetBackend *> out;
   for (const auto &b : backends())
-    names.push_back(b->name());
-  return names;
+    out.push_back(b.get());
+  return out;
 }
 
 } // namespace nnm

@@ -1,21 +1,21 @@
 //===- Compile.cpp - The compile flow: import, pipeline, codegen ----------===//
 #include "nnm/Compiler/Backend.h"
 #include "nnm/Compiler/Driver.h"
-#include "nnm/Passes/Passes.h"
+#include "nnm/Passes/Memory/Passes.h"
+#include "nnm/Passes/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Export.h"
 
-#include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/Module.h"
-#include "llvm/IR/Verifier.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
 
 using namespace mlir;
 
@@ -38,11 +38,6 @@ struct DiagnosticCollector {
         }) {}
   ScopedDiagnosticHandler handler;
 };
-
-std::string defaultCpu(const std::string &triple) {
-  llvm::StringRef arch = llvm::StringRef(triple).split('-').first;
-  return arch == "x86_64" || arch == "amd64" ? "x86-64-v2" : "generic";
-}
 
 bool dtypeOf(Type t, DType &out) {
   if (t.isF32())
@@ -68,90 +63,46 @@ std::string printOp(Operation *op) {
   return s;
 }
 
-bool runPipeline(ModuleOp module, void (*build)(OpPassManager &)) {
-  PassManager pm(module->getContext());
-  build(pm);
-  return succeeded(pm.run(module));
+/// The target description as the module attribute every stage can read.
+DictionaryAttr targetAttr(MLIRContext &ctx, const TargetDescription &t) {
+  Builder b(&ctx);
+  return b.getDictionaryAttr({
+      b.getNamedAttr("backend", b.getStringAttr(t.backend)),
+      b.getNamedAttr("triple", b.getStringAttr(t.triple)),
+      b.getNamedAttr("cpu", b.getStringAttr(t.cpu)),
+      b.getNamedAttr("features", b.getStringAttr(t.features)),
+      b.getNamedAttr("vector_bits", b.getI64IntegerAttr(t.vectorBits)),
+  });
 }
 
-/// The exported C ABI around the internal graph function (docs/generated-api.md).
-void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
-             const std::string &json) {
-  llvm::LLVMContext &c = m.getContext();
-  llvm::IRBuilder<> b(c);
-  auto *ptr = llvm::PointerType::getUnqual(c);
-  auto *i32 = b.getInt32Ty();
-  auto *i64 = b.getInt64Ty();
-  std::string p = info.symbolPrefix();
-  auto declare = [&](const char *name, llvm::Type *ret, llvm::ArrayRef<llvm::Type *> args) {
-    return m.getOrInsertFunction(name, llvm::FunctionType::get(ret, args, false));
-  };
-  auto define = [&](const std::string &name, llvm::Type *ret,
-                    llvm::ArrayRef<llvm::Type *> args) {
-    auto *f = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
-                                     llvm::GlobalValue::ExternalLinkage, name, m);
-    f->addFnAttr(llvm::Attribute::NoUnwind);
-    b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
-    return f;
-  };
-  auto ctxCreate = declare("nnm_context_create", i32, {i64, ptr, ptr});
-  auto ctxDestroy = declare("nnm_context_destroy", b.getVoidTy(), {ptr});
-  auto ctxArena = declare("nnm_context_arena", ptr, {ptr});
-
-  auto constString = [&](const std::string &name, const std::string &text) {
-    auto *init = llvm::ConstantDataArray::getString(c, text, /*AddNull=*/true);
-    return new llvm::GlobalVariable(m, init->getType(), true,
-                                    llvm::GlobalValue::InternalLinkage, init, name);
-  };
-  auto *meta = constString(p + "_metadata", json);
-  meta->setSection(".nnmodel.meta");
-  meta->setAlignment(llvm::Align(1));
-  auto *version = constString(p + "_version_string", info.version);
-
-  llvm::Function *f = define(p + "_create", i32, {ptr, ptr});
-  b.CreateRet(b.CreateCall(ctxCreate, {b.getInt64(info.arenaBytes), f->getArg(0), f->getArg(1)}));
-
-  f = define(p + "_destroy", b.getVoidTy(), {ptr});
-  b.CreateCall(ctxDestroy, {f->getArg(0)});
-  b.CreateRetVoid();
-
-  f = define(p + "_metadata_json", ptr, {});
-  b.CreateRet(meta);
-  f = define(p + "_version", ptr, {});
-  b.CreateRet(version);
-
-  size_t nArgs = info.inputs.size() + info.outputs.size();
-  llvm::SmallVector<llvm::Type *> runArgs(nArgs + 1, ptr);
-  llvm::Function *run = define(p + "_run", i32, runArgs);
-  {
-    // Any null pointer is NNM_INVALID_ARGUMENT (1); otherwise run and return NNM_OK.
-    llvm::Value *bad = b.getFalse();
-    for (llvm::Argument &a : run->args())
-      bad = b.CreateOr(bad, b.CreateIsNull(&a));
-    auto *fail = llvm::BasicBlock::Create(c, "invalid", run);
-    auto *go = llvm::BasicBlock::Create(c, "run", run);
-    b.CreateCondBr(bad, fail, go);
-    b.SetInsertPoint(fail);
-    b.CreateRet(b.getInt32(1));
-    b.SetInsertPoint(go);
-    llvm::SmallVector<llvm::Value *> args;
-    for (size_t i = 1; i <= nArgs; ++i)
-      args.push_back(run->getArg(i));
-    args.push_back(b.CreateCall(ctxArena, {run->getArg(0)}));
-    b.CreateCall(graph, args);
-    b.CreateRet(b.getInt32(0));
+/// Reads what the pipeline decided back into the ABI description: output
+/// types (recorded by nnm-memref-abi), arena bytes (nnm-arena-plan) and the
+/// bytes of constant data left in the module.
+bool readSignature(ModuleOp module, ModelInfo &info, std::vector<std::string> &errors) {
+  Operation *graph = module.lookupSymbol(kGraphFunction);
+  auto types = graph ? graph->getAttrOfType<ArrayAttr>(memory::kResultTypesAttr) : ArrayAttr();
+  if (!types || types.size() != info.outputs.size()) {
+    errors.push_back("internal error: the graph function lost its signature");
+    return false;
   }
-
-  // Packed form for generic callers: arrays of input and output pointers.
-  f = define(p + "_run_packed", i32, {ptr, ptr, ptr});
-  {
-    llvm::SmallVector<llvm::Value *> args = {f->getArg(0)};
-    for (size_t i = 0; i < info.inputs.size(); ++i)
-      args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(1), i)));
-    for (size_t i = 0; i < info.outputs.size(); ++i)
-      args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(2), i)));
-    b.CreateRet(b.CreateCall(run, args));
+  for (size_t i = 0; i < info.outputs.size(); ++i) {
+    auto t = cast<RankedTensorType>(cast<TypeAttr>(types[i]).getValue());
+    if (!dtypeOf(t.getElementType(), info.outputs[i].dtype)) {
+      errors.push_back("output '" + info.outputs[i].name + "' has unsupported element type");
+      return false;
+    }
+    info.outputs[i].shape.assign(t.getShape().begin(), t.getShape().end());
   }
+  if (auto a = graph->getAttrOfType<IntegerAttr>(memory::kArenaBytesAttr))
+    info.arenaBytes = a.getInt();
+  module.walk([&](LLVM::GlobalOp g) {
+    if (g.getConstant())
+      if (auto v = dyn_cast_or_null<ElementsAttr>(g.getValueOrNull())) {
+        auto t = cast<ShapedType>(v.getType());
+        info.weightBytes += t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
+      }
+  });
+  return true;
 }
 
 } // namespace
@@ -164,23 +115,42 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     errors.push_back("--name '" + o.name + "' must be a C identifier (and not a keyword)");
   if (!parseVersion(o.version, info, verr))
     errors.push_back("--version: " + verr);
-  const TargetBackend *backend = lookupBackend(o.target);
-  if (!backend) {
-    std::string names;
-    for (const std::string &n : backendNames())
-      names += (names.empty() ? "" : ", ") + n;
-    errors.push_back("--target '" + o.target + "' is not available (targets: " + names + ")");
+  std::vector<std::string> targets;
+  for (const std::string &t : o.targets)
+    if (std::find(targets.begin(), targets.end(), t) == targets.end())
+      targets.push_back(t);
+  if (targets.empty())
+    targets.push_back("cpu");
+  const TargetBackend *backend = lookupBackend(targets[0]);
+  std::string names;
+  for (const TargetBackend *b : allBackends())
+    names += (names.empty() ? "" : ", ") + std::string(b->name());
+  for (const std::string &t : targets)
+    if (!lookupBackend(t))
+      errors.push_back("--target '" + t + "' is not available (targets: " + names + ")");
+  if (targets.size() > 1) {
+    std::string list;
+    for (const std::string &t : targets)
+      list += (list.empty() ? "" : ", ") + t;
+    errors.push_back("several targets asked for (" + list +
+                     "): one library holds code for one target; compile once per target "
+                     "(e.g. one nnmodel_add_model or nn_model per target)");
   }
   if (!errors.empty())
     return false;
+  TargetDescription target;
+  target.backend = backend->name();
+  target.triple = o.targetTriple;
+  target.cpu = o.cpu;
+  if (!backend->resolveTarget(target, verr)) {
+    errors.push_back(verr);
+    return false;
+  }
   info.compilerVersion = kCompilerVersion;
-  info.target = o.target;
-  info.targetTriple = o.targetTriple;
-  info.cpu = o.cpu.empty() ? defaultCpu(o.targetTriple) : o.cpu;
-  CompileOptions target = o; // what the back end sees: the CPU resolved
-  target.cpu = info.cpu;
+  info.target = target.backend;
+  info.targetTriple = target.triple;
+  info.cpu = target.cpu;
 
-  registerPasses(); // the built-in pipelines are partly textual
   DialectRegistry registry;
   registerDialects(registry);
   registerBuiltinDialectTranslation(registry);
@@ -191,78 +161,43 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   OwningOpRef<ModuleOp> module = importOnnxFile(ctx, o.modelPath, o.import, info, errors);
   if (!module)
     return false;
+  (*module)->setAttr(kTargetAttr, targetAttr(ctx, target));
   if (o.emit == EmitKind::OnnxMlir) {
     out.text = printOp(*module);
     return true;
   }
-  if (!runPipeline(*module, buildLinalgPipeline))
-    return false;
-  auto fn = module->lookupSymbol<func::FuncOp>(kGraphFunction);
-  for (size_t i = 0; i < info.outputs.size(); ++i) {
-    auto t = cast<RankedTensorType>(fn.getResultTypes()[i]);
-    if (!dtypeOf(t.getElementType(), info.outputs[i].dtype)) {
-      errors.push_back("output '" + info.outputs[i].name + "' has unsupported element type");
+
+  // One PassManager for every stage, so MLIR's instrumentation options see all.
+  PassManager pm(&ctx);
+  if (llvm::cl::getRegisteredOptions().count("mlir-print-ir-after-all")) {
+    // The tool registered MLIR's options (registerPassManagerCLOptions & co).
+    if (failed(applyPassManagerCLOptions(pm))) {
+      errors.push_back("invalid --mlir-* pass manager options");
       return false;
     }
-    info.outputs[i].shape.assign(t.getShape().begin(), t.getShape().end());
+    applyDefaultTimingPassManagerCLOptions(pm);
   }
+  buildOnnxToLinalgPipeline(pm);
+  if (o.emit != EmitKind::Linalg) {
+    backend->buildConfigure(pm);
+    backend->buildTensorTransforms(pm);
+    backend->buildBufferizeAndLower(pm);
+  }
+  if (failed(pm.run(*module)))
+    return false;
   if (o.emit == EmitKind::Linalg) {
     out.text = printOp(*module);
     return true;
   }
-  if (!runPipeline(*module, buildBufferizePipeline))
+  if (!readSignature(*module, info, errors))
     return false;
-  fn = module->lookupSymbol<func::FuncOp>(kGraphFunction);
-  if (auto a = fn->getAttrOfType<IntegerAttr>(kArenaBytesAttr))
-    info.arenaBytes = a.getInt();
-  module->walk([&](memref::GlobalOp g) {
-    if (g.getConstant() && g.getInitialValue()) {
-      MemRefType t = g.getType();
-      info.weightBytes += t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
-    }
-  });
-  {
-    PassManager pm(module->getContext());
-    backend->buildLowering(pm);
-    if (failed(pm.run(*module)))
-      return false;
-  }
-
-  llvm::LLVMContext llctx;
-  auto llmod = translateModuleToLLVMIR(*module, llctx, info.name);
-  if (!llmod) {
-    errors.push_back("translation to LLVM IR failed");
+  if (!backend->serialize(*module, target, info, toJson(info), o.emit == EmitKind::Llvm,
+                          out.serialized, verr)) {
+    errors.push_back(verr);
     return false;
   }
-  llmod->setSourceFileName(info.name + ".onnx");
-  llvm::Function *graph = llmod->getFunction(kGraphFunction);
-  graph->setName("nnm_graph");
-  // Everything this module defines is internal except the API emitted below.
-  for (llvm::Function &f : *llmod)
-    if (!f.isDeclaration())
-      f.setLinkage(llvm::GlobalValue::InternalLinkage);
-  for (llvm::GlobalVariable &g : llmod->globals())
-    if (!g.isDeclaration())
-      g.setLinkage(llvm::GlobalValue::InternalLinkage);
-  emitApi(*llmod, graph, info, toJson(info));
-  if (llvm::verifyModule(*llmod, &llvm::errs())) {
-    errors.push_back("internal error: generated LLVM IR does not verify");
-    return false;
-  }
-  std::string err;
-  if (!backend->optimize(*llmod, target, err)) {
-    errors.push_back(err);
-    return false;
-  }
-  if (o.emit == EmitKind::Llvm) {
-    llvm::raw_string_ostream os(out.text);
-    llmod->print(os, nullptr);
-    return true;
-  }
-  if (!backend->emitObject(*llmod, target, out.object, err)) {
-    errors.push_back(err);
-    return false;
-  }
+  if (o.emit == EmitKind::Llvm)
+    out.text = std::move(out.serialized.llvmText);
   return true;
 }
 
@@ -275,10 +210,15 @@ bool writeArtifacts(const CompileOptions &o, const CompiledModel &model,
   case EmitKind::OnnxMlir: files = {{n + ".onnx.mlir", model.text}}; break;
   case EmitKind::Linalg: files = {{n + ".linalg.mlir", model.text}}; break;
   case EmitKind::Llvm: files = {{n + ".ll", model.text}}; break;
-  case EmitKind::Obj: files = {{n + ".o", model.object}}; break;
+  case EmitKind::Obj:
+    for (const Blob &b : model.serialized.objects)
+      files.push_back({b.name, b.bytes});
+    for (const Blob &b : model.serialized.payloads)
+      files.push_back({b.name, b.bytes});
+    break;
   case EmitKind::Lib: {
     std::string archive, err;
-    if (!makeArchive(n + ".o", model.object, archive, err)) {
+    if (!makeArchive(model.serialized.objects, archive, err)) {
       errors.push_back("cannot write the archive: " + err);
       return false;
     }

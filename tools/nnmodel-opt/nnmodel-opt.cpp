@@ -1,10 +1,12 @@
 //===- nnmodel-opt.cpp - NNModel's MLIR pass driver -----------------------===//
-#include "nnm/Passes/Passes.h"
+#include "nnm/Passes/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
+  mlir::registerAllPasses(); // upstream passes, to reproduce any stage by hand
   nnm::registerPasses();
   mlir::DialectRegistry registry;
   nnm::registerDialects(registry);

@@ -159,15 +159,21 @@ int runCommand(const std::vector<std::string> &args) {
   TempDir tmp;
   if (auto ec = llvm::sys::fs::createUniqueDirectory("nnmodel-run", tmp.path))
     return fail("cannot create a temporary directory: " + ec.message());
-  std::string obj = (tmp.path + "/model.o").str(), so = (tmp.path + "/model.so").str(), err;
-  if (!writeFileAtomically(obj, model.object, err))
-    return fail(err);
+  std::string so = (tmp.path + "/model.so").str(), err;
+  std::vector<std::string> objs;
+  for (const Blob &b : model.serialized.objects) {
+    objs.push_back((tmp.path + "/" + b.name).str());
+    if (!writeFileAtomically(objs.back(), b.bytes, err))
+      return fail(err);
+  }
   std::string linker = findLinker(), runtime = findRuntimeLib();
   if (linker.empty())
     return fail("no ld.lld found; set NNMODEL_LINKER");
   if (runtime.empty())
     return fail("libnnmodel_runtime.a not found; set NNMODEL_RUNTIME_LIB");
-  std::vector<llvm::StringRef> cmd = {linker, "-shared", "-o", so, obj, runtime};
+  std::vector<llvm::StringRef> cmd = {linker, "-shared", "-o", so};
+  cmd.insert(cmd.end(), objs.begin(), objs.end());
+  cmd.push_back(runtime);
   std::string linkErr;
   if (llvm::sys::ExecuteAndWait(linker, cmd, std::nullopt, {}, 0, 0, &linkErr) != 0)
     return fail("linking the temporary shared object failed" +

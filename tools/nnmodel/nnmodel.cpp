@@ -3,6 +3,12 @@
 
 #include "nnm/Compiler/Driver.h"
 
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 
@@ -65,11 +71,16 @@ options:
   --dim SYMBOL=N         pin a symbolic input dimension (repeatable)
   --bind INPUT=FILE      fix a graph input's value at compile time (.npy or .pb); it
                          becomes a constant and leaves the API (repeatable)
-  --target cpu           back end (default cpu)
+  --target NAME          back end (default cpu, list below); one per library: a
+                         second distinct target is refused
   --target-triple T      default x86_64-unknown-linux-gnu
   --cpu CPU              default: x86-64-v2 on x86-64, generic elsewhere;
                          'native' for this machine's CPU
   --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
+  --mlir-...             MLIR's pass-manager options, over every stage of the one
+                         pipeline: --mlir-print-ir-after-all, --mlir-print-ir-before=PASS,
+                         --mlir-timing, --mlir-pass-statistics,
+                         --mlir-pass-pipeline-crash-reproducer=FILE, ...
   -h, --help             show this help
 )";
 
@@ -82,9 +93,25 @@ weight and arena bytes. --json prints the JSON document instead.
 
 bool isHelp(const std::string &a) { return a == "-h" || a == "--help"; }
 
+/// Hands --mlir-* options to MLIR's own command-line parser (pass manager
+/// instrumentation, timing, IR printing, crash reproducers).
+bool parseMlirOptions(const std::vector<std::string> &mlirArgs) {
+  if (mlirArgs.empty())
+    return true;
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  std::vector<const char *> argv = {"nnmodel compile"};
+  for (const std::string &a : mlirArgs)
+    argv.push_back(a.c_str());
+  return llvm::cl::ParseCommandLineOptions(int(argv.size()), argv.data(), "", &llvm::errs());
+}
+
 int compileCommand(const std::vector<std::string> &args) {
   CompileOptions o;
   o.outputDir = ".";
+  std::vector<std::string> mlirArgs;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
     auto value = [&](std::string &dst) {
@@ -95,7 +122,10 @@ int compileCommand(const std::vector<std::string> &args) {
     };
     std::string v;
     if (isHelp(a)) {
-      std::cout << kCompileUsage;
+      std::cout << kCompileUsage << "\nback ends (--target):\n";
+      for (const TargetBackend *b : allBackends())
+        std::cout << "  " << b->name() << std::string(23 - std::string(b->name()).size(), ' ')
+                  << b->summary() << "\n";
       return 0;
     } else if (a == "--name") {
       if (!value(o.name)) return tool::fail("--name needs a value");
@@ -104,7 +134,8 @@ int compileCommand(const std::vector<std::string> &args) {
     } else if (a == "-o" || a == "--output") {
       if (!value(o.outputDir)) return tool::fail("-o needs a directory");
     } else if (a == "--target") {
-      if (!value(o.target)) return tool::fail("--target needs a value");
+      if (!value(v)) return tool::fail("--target needs a value");
+      o.targets.push_back(v);
     } else if (a == "--target-triple") {
       if (!value(o.targetTriple)) return tool::fail("--target-triple needs a value");
     } else if (a == "--cpu") {
@@ -128,6 +159,8 @@ int compileCommand(const std::vector<std::string> &args) {
       else if (v == "obj") o.emit = EmitKind::Obj;
       else if (v == "lib") o.emit = EmitKind::Lib;
       else return tool::fail("--emit must be onnx-mlir, linalg, llvm, obj or lib");
+    } else if (a.rfind("--mlir-", 0) == 0) {
+      mlirArgs.push_back(a);
     } else if (!a.empty() && a[0] == '-') {
       return tool::fail("unknown option '" + a + "' (see nnmodel compile --help)");
     } else if (o.modelPath.empty()) {
@@ -136,6 +169,8 @@ int compileCommand(const std::vector<std::string> &args) {
       return tool::fail("more than one model given ('" + o.modelPath + "', '" + a + "')");
     }
   }
+  if (!parseMlirOptions(mlirArgs))
+    return tool::fail("invalid --mlir-* option (see nnmodel compile --help)");
   if (o.modelPath.empty())
     return tool::fail("no model given (see nnmodel compile --help)");
   if (o.name.empty())

@@ -8,7 +8,7 @@
 // the generated header publishes. A run allocates nothing.
 //
 //===----------------------------------------------------------------------===//
-#include "nnm/Passes/Passes.h"
+#include "nnm/Passes/Memory/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,10 +16,12 @@
 
 using namespace mlir;
 
-namespace nnm {
-namespace {
+namespace nnm::memory {
 
-constexpr int64_t kAlignment = 64;
+#define GEN_PASS_DEF_ARENAPLAN
+#include "nnm/Passes/Memory/Passes.h.inc"
+
+namespace {
 
 struct Buffer {
   memref::AllocOp alloc;
@@ -28,18 +30,16 @@ struct Buffer {
   int64_t offset = 0;
 };
 
-struct ArenaPlanPass : PassWrapper<ArenaPlanPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ArenaPlanPass)
-
-  StringRef getArgument() const override { return "nnm-arena-plan"; }
-  StringRef getDescription() const override {
-    return "Place static allocations at compile-time offsets of one arena argument";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<arith::ArithDialect, memref::MemRefDialect>();
-  }
+struct ArenaPlanPass : impl::ArenaPlanBase<ArenaPlanPass> {
+  using Base::Base;
 
   void runOnOperation() override {
+    if (alignment <= 0 || (alignment & (alignment - 1))) {
+      getOperation().emitError() << "nnm-arena-plan: alignment must be a power of two, got "
+                                 << alignment;
+      return signalPassFailure();
+    }
+    const int64_t kAlignment = alignment;
     func::FuncOp fn = getOperation();
     if (fn.isExternal())
       return;
@@ -133,7 +133,4 @@ struct ArenaPlanPass : PassWrapper<ArenaPlanPass, OperationPass<func::FuncOp>> {
 };
 
 } // namespace
-
-std::unique_ptr<Pass> createArenaPlanPass() { return std::make_unique<ArenaPlanPass>(); }
-
-} // namespace nnm
+} // namespace nnm::memory

@@ -5,7 +5,7 @@
 // linalg.copy they become plain loops like every other kernel.
 //
 //===----------------------------------------------------------------------===//
-#include "nnm/Passes/Passes.h"
+#include "nnm/Passes/Memory/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -13,20 +13,14 @@
 
 using namespace mlir;
 
-namespace nnm {
+namespace nnm::memory {
+
+#define GEN_PASS_DEF_COPYTOLINALG
+#include "nnm/Passes/Memory/Passes.h.inc"
+
 namespace {
 
-struct CopyToLinalgPass : PassWrapper<CopyToLinalgPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CopyToLinalgPass)
-
-  StringRef getArgument() const override { return "nnm-copy-to-linalg"; }
-  StringRef getDescription() const override {
-    return "Rewrite memref.copy as linalg.copy so it lowers to loops";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<linalg::LinalgDialect>();
-  }
-
+struct CopyToLinalgPass : impl::CopyToLinalgBase<CopyToLinalgPass> {
   void runOnOperation() override {
     getOperation().walk([](memref::CopyOp copy) {
       OpBuilder b(copy);
@@ -37,7 +31,4 @@ struct CopyToLinalgPass : PassWrapper<CopyToLinalgPass, OperationPass<func::Func
 };
 
 } // namespace
-
-std::unique_ptr<Pass> createCopyToLinalgPass() { return std::make_unique<CopyToLinalgPass>(); }
-
-} // namespace nnm
+} // namespace nnm::memory

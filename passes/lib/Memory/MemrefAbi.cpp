@@ -1,21 +1,26 @@
 //===- MemrefAbi.cpp - Graph function to the library calling convention ---===//
 //
-// (tensor inputs) -> (tensor results)  becomes  (memref inputs, memref outputs)
-// with `bufferization.to_tensor restrict` on inputs and
+// (tensor inputs) -> (tensor results)  becomes  (memref inputs, memref outputs,
+// !llvm.ptr context) with `bufferization.to_tensor restrict` on inputs and
 // `bufferization.materialize_in_destination` into the outputs, so one-shot
 // bufferization writes the last producers straight into the caller's buffers.
 //
 //===----------------------------------------------------------------------===//
-#include "nnm/Passes/Passes.h"
+#include "nnm/Passes/Memory/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 
 using namespace mlir;
 
-namespace nnm {
+namespace nnm::memory {
+
+#define GEN_PASS_DEF_MEMREFABI
+#include "nnm/Passes/Memory/Passes.h.inc"
+
 namespace {
 
 MemRefType memrefFor(Type t) {
@@ -23,17 +28,7 @@ MemRefType memrefFor(Type t) {
   return MemRefType::get(rt.getShape(), rt.getElementType());
 }
 
-struct MemrefAbiPass : PassWrapper<MemrefAbiPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MemrefAbiPass)
-
-  StringRef getArgument() const override { return "nnm-memref-abi"; }
-  StringRef getDescription() const override {
-    return "Give tensor-typed graph functions the (inputs, outputs) memref calling convention";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<bufferization::BufferizationDialect, memref::MemRefDialect>();
-  }
-
+struct MemrefAbiPass : impl::MemrefAbiBase<MemrefAbiPass> {
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
       if (fn.isExternal())
@@ -68,6 +63,14 @@ struct MemrefAbiPass : PassWrapper<MemrefAbiPass, OperationPass<ModuleOp>> {
         mat.setRestrict(true);
         mat.setWritable(true);
       }
+      // The run's context (runtime nnm_context*: thread pool, kernel-library
+      // handles, later a CUDA stream) follows the outputs.
+      argTypes.push_back(LLVM::LLVMPointerType::get(&getContext()));
+      entry.addArgument(argTypes.back(), loc);
+      SmallVector<Attribute> resultTypes;
+      for (Type t : fn.getResultTypes())
+        resultTypes.push_back(TypeAttr::get(t));
+      fn->setAttr(kResultTypesAttr, ArrayAttr::get(&getContext(), resultTypes));
       ret->setOperands({});
       fn.setType(FunctionType::get(&getContext(), argTypes, {}));
     }
@@ -75,7 +78,4 @@ struct MemrefAbiPass : PassWrapper<MemrefAbiPass, OperationPass<ModuleOp>> {
 };
 
 } // namespace
-
-std::unique_ptr<Pass> createMemrefAbiPass() { return std::make_unique<MemrefAbiPass>(); }
-
-} // namespace nnm
+} // namespace nnm::memory

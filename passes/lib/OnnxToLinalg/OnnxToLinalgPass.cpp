@@ -1,6 +1,6 @@
 //===- OnnxToLinalgPass.cpp - Dispatch onnx.* ops through the table -------===//
 #include "nnm/Passes/OnnxToLinalg/LoweringTable.h"
-#include "nnm/Passes/Passes.h"
+#include "nnm/Passes/OnnxToLinalg/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -10,24 +10,14 @@
 
 using namespace mlir;
 
-namespace nnm {
+namespace nnm::onnx_to_linalg {
+
+#define GEN_PASS_DEF_ONNXTOLINALG
+#include "nnm/Passes/OnnxToLinalg/Passes.h.inc"
+
 namespace {
 
-using onnx_to_linalg::LoweringTable;
-using onnx_to_linalg::OnnxNode;
-
-struct OnnxToLinalgPass : PassWrapper<OnnxToLinalgPass, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(OnnxToLinalgPass)
-
-  StringRef getArgument() const override { return "nnm-onnx-to-linalg"; }
-  StringRef getDescription() const override {
-    return "Lower ONNX-level ops with static shapes to linalg/tensor/arith/math on tensors";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
-                    tensor::TensorDialect>();
-  }
-
+struct OnnxToLinalgPass : impl::OnnxToLinalgBase<OnnxToLinalgPass> {
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     SmallVector<Operation *> ops;
@@ -43,9 +33,9 @@ struct OnnxToLinalgPass : PassWrapper<OnnxToLinalgPass, OperationPass<func::Func
         nones.push_back(op);
         continue;
       }
-      auto opsetAttr = op->getAttrOfType<IntegerAttr>(onnx_to_linalg::kOpsetAttr);
+      auto opsetAttr = op->getAttrOfType<IntegerAttr>(kOpsetAttr);
       if (!opsetAttr) {
-        op->emitError() << type << ": missing '" << onnx_to_linalg::kOpsetAttr << "'";
+        op->emitError() << type << ": missing '" << kOpsetAttr << "'";
         return signalPassFailure();
       }
       OnnxNode node(op, opsetAttr.getInt());
@@ -56,7 +46,7 @@ struct OnnxToLinalgPass : PassWrapper<OnnxToLinalgPass, OperationPass<func::Func
           return signalPassFailure();
         }
       }
-      const onnx_to_linalg::LowerFn *lower = table.lookup(type, node.opset);
+      const LowerFn *lower = table.lookup(type, node.opset);
       if (!lower) {
         node.error() << "no lowering for this op at this opset";
         return signalPassFailure();
@@ -84,7 +74,4 @@ struct OnnxToLinalgPass : PassWrapper<OnnxToLinalgPass, OperationPass<func::Func
 };
 
 } // namespace
-
-std::unique_ptr<Pass> createOnnxToLinalgPass() { return std::make_unique<OnnxToLinalgPass>(); }
-
-} // namespace nnm
+} // namespace nnm::onnx_to_linalg

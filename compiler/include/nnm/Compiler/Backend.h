@@ -1,49 +1,97 @@
-//===- Backend.h - Target back ends behind one interface --------*- C++ -*-===//
+//===- Backend.h - Target back ends that own their pipeline stages -*- C++ -*-===//
 //
-// The driver is target-neutral up to arena-planned memrefs. A back end adds
-// the lowering from there to the LLVM dialect and turns LLVM IR into object
-// code. `cpu` lives in lib/Backends/Cpu; a `cuda` back end adds a directory
-// and one registration in Backend.cpp.
+// The driver owns the target-neutral front: import, the ONNX level, lowering
+// to linalg on tensors. From there a back end fills four stages, in order, in
+// the one PassManager of a compile:
+//
+//   configure         annotate decisions on linalg-on-tensors (tile sizes,
+//                     "this op goes to a kernel library", GPU mapping)
+//   tensor transforms tiling, fusion, vectorization, library calls
+//   bufferize+lower   to host code in the LLVM dialect
+//   serialize         LLVM dialect -> object files (+ device payloads)
+//
+// The target description travels on the module as the `nnm.target` attribute
+// so every pass of every stage can read it. Back ends register in Backend.cpp;
+// each lives in its own directory under lib/Backends/.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNM_COMPILER_BACKEND_H
 #define NNM_COMPILER_BACKEND_H
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace llvm {
-class Module;
-} // namespace llvm
 namespace mlir {
+class ModuleOp;
 class OpPassManager;
 } // namespace mlir
 
 namespace nnm {
 
-struct CompileOptions;
+struct ModelInfo;
+
+/// What code is generated for; `nnm.target` on the module carries it.
+struct TargetDescription {
+  std::string backend;  ///< back end name, e.g. "cpu"
+  std::string triple;   ///< LLVM target triple of the host code
+  std::string cpu;      ///< resolved CPU name ("" until resolveTarget)
+  std::string features; ///< LLVM feature string, e.g. "+avx2,+fma"
+  int64_t vectorBits = 0; ///< widest native SIMD register, in bits
+};
+
+/// Module attribute holding the TargetDescription as a dictionary.
+constexpr const char *kTargetAttr = "nnm.target";
+
+/// One file a back end produced.
+struct Blob {
+  std::string name;
+  std::string bytes;
+};
+
+/// What serialize hands back: objects become archive members in order; device
+/// payloads (e.g. a cubin) are listed in the metadata and already embedded in
+/// one of the objects by the back end.
+struct SerializedTarget {
+  std::vector<Blob> objects;
+  std::vector<Blob> payloads;
+  std::string llvmText; ///< optimized host LLVM IR, when asked for
+};
 
 class TargetBackend {
 public:
   virtual ~TargetBackend() = default;
   virtual const char *name() const = 0;
-  /// Passes from bufferized, arena-planned memref IR to the LLVM dialect.
-  virtual void buildLowering(mlir::OpPassManager &pm) const = 0;
-  /// Fixes the module's triple and data layout and optimizes it.
-  virtual bool optimize(llvm::Module &module, const CompileOptions &options,
-                        std::string &error) const = 0;
-  /// Emits relocatable object code for an optimized module.
-  virtual bool emitObject(llvm::Module &module, const CompileOptions &options,
-                          std::string &object, std::string &error) const = 0;
+  /// One line for `nnmodel compile --help`.
+  virtual const char *summary() const = 0;
+
+  /// Validates the triple and CPU and fills in the CPU default, the feature
+  /// string and the vector width. False with a message on bad input.
+  virtual bool resolveTarget(TargetDescription &target, std::string &error) const = 0;
+
+  /// Stage 1: annotate linalg on tensors with this back end's decisions.
+  virtual void buildConfigure(mlir::OpPassManager &pm) const;
+  /// Stage 2: transformations on tensors.
+  virtual void buildTensorTransforms(mlir::OpPassManager &pm) const;
+  /// Stage 3: bufferize, plan memory and lower to host code in the LLVM dialect.
+  virtual void buildBufferizeAndLower(mlir::OpPassManager &pm) const = 0;
+  /// Stage 4: LLVM dialect module -> objects. `info` is the ABI description the
+  /// exported entry points are generated from; `metadataJson` is embedded.
+  virtual bool serialize(mlir::ModuleOp module, const TargetDescription &target,
+                         const ModelInfo &info, const std::string &metadataJson,
+                         bool wantLlvmText, SerializedTarget &out,
+                         std::string &error) const = 0;
 };
 
-/// The back end named `name` ("cpu"), or null.
+/// The back end named `name`, or null.
 const TargetBackend *lookupBackend(const std::string &name);
-/// Names of every back end, for messages and --help.
-std::vector<std::string> backendNames();
+/// Every registered back end, in registration order.
+std::vector<const TargetBackend *> allBackends();
 
 std::unique_ptr<TargetBackend> createCpuBackend();
+/// A second back end for tests of the staged interface (see lib/Backends/TestStub).
+std::unique_ptr<TargetBackend> createTestStubBackend();
 
 } // namespace nnm
 

@@ -2,6 +2,7 @@
 #ifndef NNM_COMPILER_DRIVER_H
 #define NNM_COMPILER_DRIVER_H
 
+#include "nnm/Compiler/Backend.h"
 #include "nnm/Compiler/Import.h"
 #include "nnm/Compiler/ModelInfo.h"
 
@@ -20,7 +21,9 @@ struct CompileOptions {
   std::string name;
   std::string version = "0.1.0";
   std::string outputDir;
-  std::string target = "cpu";
+  /// Back ends asked for (--target, repeatable); empty means cpu. One library
+  /// holds one target: more than one distinct name is refused.
+  std::vector<std::string> targets;
   std::string targetTriple = "x86_64-unknown-linux-gnu";
   /// Empty: a portable level for the triple (x86-64-v2 on x86-64, else generic).
   std::string cpu;
@@ -31,11 +34,13 @@ struct CompileOptions {
 /// What one compile produced, in memory.
 struct CompiledModel {
   ModelInfo info;
-  std::string text;    ///< --emit onnx-mlir|linalg|llvm
-  std::string object;  ///< ELF object (obj and lib)
+  std::string text;           ///< --emit onnx-mlir|linalg|llvm
+  SerializedTarget serialized; ///< objects and payloads (obj and lib)
 };
 
-/// Runs the whole flow up to `options.emit`; false with messages in `errors`.
+/// Runs the whole flow up to `options.emit` in one PassManager (configured from
+/// MLIR's command-line options when the tool registered them, e.g.
+/// --mlir-print-ir-after-all, --mlir-timing); false with messages in `errors`.
 bool compileModel(const CompileOptions &options, CompiledModel &out,
                   std::vector<std::string> &errors);
 
@@ -44,9 +49,8 @@ bool compileModel(const CompileOptions &options, CompiledModel &out,
 bool writeArtifacts(const CompileOptions &options, const CompiledModel &model,
                     std::vector<std::string> &written, std::vector<std::string> &errors);
 
-/// Wraps an object file into a deterministic static archive with a symbol index.
-bool makeArchive(const std::string &memberName, const std::string &object, std::string &archive,
-                 std::string &error);
+/// Wraps object files into a deterministic static archive with a symbol index.
+bool makeArchive(const std::vector<Blob> &objects, std::string &archive, std::string &error);
 /// Reads the metadata JSON embedded in a library (.a) or object (.o).
 bool readEmbeddedMetadata(const std::string &path, std::string &json, std::string &error);
 

@@ -1,10 +1,12 @@
 // RUN: nnmodel-opt %s --nnm-memref-abi | FileCheck %s
 
 // Inputs become memrefs read through restrict to_tensor; results become trailing
-// output memrefs written by materialize_in_destination; the function returns nothing.
+// output memrefs written by materialize_in_destination, then the run context; the
+// function returns nothing and records its former result types.
 // CHECK-LABEL: func.func @main_graph
-// CHECK-SAME: (%[[X:.*]]: memref<2x3xf32>, %[[Y:.*]]: memref<2x3xf32>)
+// CHECK-SAME: (%[[X:.*]]: memref<2x3xf32>, %[[Y:.*]]: memref<2x3xf32>, %{{.*}}: !llvm.ptr)
 // CHECK-NOT: ->
+// CHECK-SAME: nnm.result_types = [tensor<2x3xf32>]
 // CHECK: %[[T:.*]] = bufferization.to_tensor %[[X]] restrict
 // CHECK: %[[R:.*]] = arith.addf %[[T]], %[[T]]
 // CHECK: bufferization.materialize_in_destination %[[R]] in restrict writable %[[Y]]

@@ -29,3 +29,53 @@ func.func @gemm_mixed_types(%a: tensor<2x3xf32>, %b: tensor<3x4xf64>) -> tensor<
   %0 = "onnx.Gemm"(%a, %b) {onnx.opset = 13 : i64} : (tensor<2x3xf32>, tensor<3x4xf64>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @maxpool_indices_output(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) {
+  // expected-error @+1 {{MaxPool (opset 12): the Indices output is not supported}}
+  %0:2 = "onnx.MaxPool"(%x) {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, onnx.opset = 12 : i64} : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
+  return %0#0, %0#1 : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>
+}
+
+// -----
+
+func.func @avgpool_3d(%x: tensor<1x1x4x4x4xf32>) -> tensor<1x1x2x2x2xf32> {
+  // expected-error @+1 {{AveragePool (opset 11): only 1-D and 2-D pooling (rank-3/4 input) is supported}}
+  %0 = "onnx.AveragePool"(%x) {kernel_shape = array<i64: 2, 2, 2>, strides = array<i64: 2, 2, 2>, onnx.opset = 11 : i64} : (tensor<1x1x4x4x4xf32>) -> tensor<1x1x2x2x2xf32>
+  return %0 : tensor<1x1x2x2x2xf32>
+}
+
+// -----
+
+func.func @reducesum_axes_need_constant(%x: tensor<2x3xf32>, %axes: tensor<1xi64>) -> tensor<2x1xf32> {
+  // expected-error @+1 {{ReduceSum (opset 13): input 1 (axes) must be an integer tensor known at compile time}}
+  %0 = "onnx.ReduceSum"(%x, %axes) {onnx.opset = 13 : i64} : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+  return %0 : tensor<2x1xf32>
+}
+
+// -----
+
+func.func @reducemax_axis_out_of_range(%x: tensor<2x3xf32>) -> tensor<2x1xf32> {
+  // expected-error @+1 {{ReduceMax (opset 13): axis 2 is out of range for rank 2}}
+  %0 = "onnx.ReduceMax"(%x) {axes = array<i64: 2>, onnx.opset = 13 : i64} : (tensor<2x3xf32>) -> tensor<2x1xf32>
+  return %0 : tensor<2x1xf32>
+}
+
+// -----
+
+func.func @squeeze_non_unit_axis(%x: tensor<1x3x4xf32>) -> tensor<4xf32> {
+  %axes = arith.constant dense<[0, 1]> : tensor<2xi64>
+  // expected-error @+1 {{Squeeze (opset 13): cannot squeeze axis 1 of size 3}}
+  %0 = "onnx.Squeeze"(%x, %axes) {onnx.opset = 13 : i64} : (tensor<1x3x4xf32>, tensor<2xi64>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @gather_index_out_of_range(%x: tensor<5x4xf32>) -> tensor<5x1xf32> {
+  %i = arith.constant dense<[4]> : tensor<1xi64>
+  // expected-error @+1 {{Gather (opset 13): index 4 is out of range for dimension 4}}
+  %0 = "onnx.Gather"(%x, %i) {axis = 1 : i64, onnx.opset = 13 : i64} : (tensor<5x4xf32>, tensor<1xi64>) -> tensor<5x1xf32>
+  return %0 : tensor<5x1xf32>
+}

@@ -1,0 +1,269 @@
+//===- HostCodegen.cpp - Host code for back ends: LLVM to objects ---------===//
+#include "HostCodegen.h"
+
+#include "nnm/Compiler/ModelInfo.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+namespace nnm {
+namespace {
+
+/// The exported symbol of the internal graph function after serialization.
+constexpr const char *kGraphSymbol = "nnm_graph";
+/// The graph function's name in the MLIR module (the importer's kGraphFunction).
+constexpr const char *kGraphFunctionName = "main_graph";
+
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const TargetDescription &t,
+                                                       std::string &error) {
+  static bool init = [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    return true;
+  }();
+  (void)init;
+  llvm::Triple triple(t.triple);
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target) {
+    error = "unknown target triple '" + t.triple + "': " + error;
+    return nullptr;
+  }
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, t.cpu, t.features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    error = "cannot create a target machine for '" + t.triple + "' / '" + t.cpu + "'";
+  return tm;
+}
+
+/// The exported C ABI around the graph function (docs/generated-api.md). The
+/// graph takes (inputs..., outputs..., context, arena).
+void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
+             const std::string &json) {
+  llvm::LLVMContext &c = m.getContext();
+  llvm::IRBuilder<> b(c);
+  auto *ptr = llvm::PointerType::getUnqual(c);
+  auto *i32 = b.getInt32Ty();
+  auto *i64 = b.getInt64Ty();
+  std::string p = info.symbolPrefix();
+  auto declare = [&](const char *name, llvm::Type *ret, llvm::ArrayRef<llvm::Type *> args) {
+    return m.getOrInsertFunction(name, llvm::FunctionType::get(ret, args, false));
+  };
+  auto define = [&](const std::string &name, llvm::Type *ret,
+                    llvm::ArrayRef<llvm::Type *> args) {
+    auto *f = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
+                                     llvm::GlobalValue::ExternalLinkage, name, m);
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
+    return f;
+  };
+  auto ctxCreate = declare("nnm_context_create", i32, {i64, ptr, ptr});
+  auto ctxDestroy = declare("nnm_context_destroy", b.getVoidTy(), {ptr});
+  auto ctxArena = declare("nnm_context_arena", ptr, {ptr});
+
+  auto constString = [&](const std::string &name, const std::string &text) {
+    auto *init = llvm::ConstantDataArray::getString(c, text, /*AddNull=*/true);
+    return new llvm::GlobalVariable(m, init->getType(), true,
+                                    llvm::GlobalValue::InternalLinkage, init, name);
+  };
+  auto *meta = constString(p + "_metadata", json);
+  meta->setSection(".nnmodel.meta");
+  meta->setAlignment(llvm::Align(1));
+  auto *version = constString(p + "_version_string", info.version);
+
+  llvm::Function *f = define(p + "_create", i32, {ptr, ptr});
+  b.CreateRet(b.CreateCall(ctxCreate, {b.getInt64(info.arenaBytes), f->getArg(0), f->getArg(1)}));
+
+  f = define(p + "_destroy", b.getVoidTy(), {ptr});
+  b.CreateCall(ctxDestroy, {f->getArg(0)});
+  b.CreateRetVoid();
+
+  f = define(p + "_metadata_json", ptr, {});
+  b.CreateRet(meta);
+  f = define(p + "_version", ptr, {});
+  b.CreateRet(version);
+
+  size_t nArgs = info.inputs.size() + info.outputs.size();
+  llvm::SmallVector<llvm::Type *> runArgs(nArgs + 1, ptr);
+  llvm::Function *run = define(p + "_run", i32, runArgs);
+  {
+    // Any null pointer is NNM_INVALID_ARGUMENT (1); otherwise run and return NNM_OK.
+    llvm::Value *bad = b.getFalse();
+    for (llvm::Argument &a : run->args())
+      bad = b.CreateOr(bad, b.CreateIsNull(&a));
+    auto *fail = llvm::BasicBlock::Create(c, "invalid", run);
+    auto *go = llvm::BasicBlock::Create(c, "run", run);
+    b.CreateCondBr(bad, fail, go);
+    b.SetInsertPoint(fail);
+    b.CreateRet(b.getInt32(1));
+    b.SetInsertPoint(go);
+    llvm::SmallVector<llvm::Value *> args;
+    for (size_t i = 1; i <= nArgs; ++i)
+      args.push_back(run->getArg(i));
+    args.push_back(run->getArg(0));
+    args.push_back(b.CreateCall(ctxArena, {run->getArg(0)}));
+    b.CreateCall(graph, args);
+    b.CreateRet(b.getInt32(0));
+  }
+
+  // Packed form for generic callers: arrays of input and output pointers.
+  f = define(p + "_run_packed", i32, {ptr, ptr, ptr});
+  {
+    llvm::SmallVector<llvm::Value *> args = {f->getArg(0)};
+    for (size_t i = 0; i < info.inputs.size(); ++i)
+      args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(1), i)));
+    for (size_t i = 0; i < info.outputs.size(); ++i)
+      args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(2), i)));
+    b.CreateRet(b.CreateCall(run, args));
+  }
+}
+
+void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
+  m.setTargetTriple(tm.getTargetTriple());
+  m.setDataLayout(tm.createDataLayout());
+  m.setPICLevel(llvm::PICLevel::BigPIC);
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+}
+
+bool emitObject(llvm::Module &m, llvm::TargetMachine &tm, std::string &object,
+                std::string &error) {
+  llvm::SmallVector<char, 0> buf;
+  llvm::raw_svector_ostream os(buf);
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+    error = "the target cannot emit object files";
+    return false;
+  }
+  pm.run(m);
+  object.assign(buf.begin(), buf.end());
+  return true;
+}
+
+/// Width of the widest SIMD registers the subtarget has.
+int64_t vectorBitsOf(const llvm::MCSubtargetInfo &sti, const llvm::Triple &triple) {
+  if (triple.isX86()) {
+    if (sti.checkFeatures("+avx512f"))
+      return 512;
+    if (sti.checkFeatures("+avx"))
+      return 256;
+    return sti.checkFeatures("+sse2") ? 128 : 0;
+  }
+  if (triple.isAArch64())
+    return sti.checkFeatures("+neon") ? 128 : 0;
+  return 0;
+}
+
+} // namespace
+
+bool resolveHostTarget(TargetDescription &t, std::string &error) {
+  llvm::Triple triple(t.triple);
+  if (t.cpu.empty())
+    t.cpu = triple.getArch() == llvm::Triple::x86_64 ? "x86-64-v2" : "generic";
+  if (t.cpu == "native") {
+    t.cpu = llvm::sys::getHostCPUName().str();
+    t.features.clear();
+    for (const auto &f : llvm::sys::getHostCPUFeatures())
+      t.features += (t.features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") +
+                    f.first().str();
+  }
+  auto tm = makeTargetMachine(t, error);
+  if (!tm)
+    return false;
+  const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
+  if (!sti || !sti->isCPUStringValid(t.cpu)) {
+    error = "unknown --cpu '" + t.cpu + "' for " + t.triple;
+    return false;
+  }
+  t.vectorBits = vectorBitsOf(*sti, triple);
+  return true;
+}
+
+bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
+                         const ModelInfo &info, const std::string &metadataJson,
+                         bool wantLlvmText, SerializedTarget &out, std::string &error) {
+  llvm::LLVMContext llctx;
+  auto llmod = mlir::translateModuleToLLVMIR(module, llctx, info.name);
+  if (!llmod) {
+    error = "translation to LLVM IR failed";
+    return false;
+  }
+  llmod->setSourceFileName(info.name + ".onnx");
+  llvm::Function *graph = llmod->getFunction(kGraphFunctionName);
+  if (!graph) {
+    error = "internal error: the module has no graph function";
+    return false;
+  }
+  graph->setName(kGraphSymbol);
+  // Everything this module defines is internal except the API emitted below.
+  for (llvm::Function &f : *llmod)
+    if (!f.isDeclaration())
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &g : llmod->globals())
+    if (!g.isDeclaration())
+      g.setLinkage(llvm::GlobalValue::InternalLinkage);
+  emitApi(*llmod, graph, info, metadataJson);
+  if (llvm::verifyModule(*llmod, &llvm::errs())) {
+    error = "internal error: generated LLVM IR does not verify";
+    return false;
+  }
+  auto tm = makeTargetMachine(target, error);
+  if (!tm)
+    return false;
+  optimize(*llmod, *tm);
+  if (wantLlvmText) {
+    llvm::raw_string_ostream os(out.llvmText);
+    llmod->print(os, nullptr);
+  }
+  Blob obj{info.name + ".o", {}};
+  if (!emitObject(*llmod, *tm, obj.bytes, error))
+    return false;
+  out.objects.push_back(std::move(obj));
+  return true;
+}
+
+bool emitBlobObject(const TargetDescription &target, const std::string &symbol,
+                    const std::string &section, const std::string &bytes,
+                    std::string &object, std::string &error) {
+  auto tm = makeTargetMachine(target, error);
+  if (!tm)
+    return false;
+  llvm::LLVMContext c;
+  llvm::Module m(symbol, c);
+  auto *init = llvm::ConstantDataArray::getString(c, bytes, /*AddNull=*/false);
+  auto *g = new llvm::GlobalVariable(m, init->getType(), true,
+                                     llvm::GlobalValue::InternalLinkage, init, symbol);
+  g->setSection(section);
+  g->setAlignment(llvm::Align(16));
+  // Kept although nothing references it: the section is the payload.
+  llvm::appendToUsed(m, {g});
+  m.setTargetTriple(tm->getTargetTriple());
+  m.setDataLayout(tm->createDataLayout());
+  return emitObject(m, *tm, object, error);
+}
+
+} // namespace nnm

@@ -1,0 +1,36 @@
+//===- HostCodegen.h - Host code for back ends: LLVM to objects --*- C++ -*-===//
+//
+// What every back end with host code shares: resolving a triple/CPU into a
+// TargetDescription, and serializing the LLVM-dialect module into an object
+// with the exported C API (generated from the ABI description, ModelInfo).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNM_COMPILER_BACKENDS_HOSTCODEGEN_H
+#define NNM_COMPILER_BACKENDS_HOSTCODEGEN_H
+
+#include "nnm/Compiler/Backend.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace nnm {
+
+/// Validates target.triple and target.cpu ("" = portable default for the
+/// triple, "native" = this machine) and fills cpu, features and vectorBits.
+bool resolveHostTarget(TargetDescription &target, std::string &error);
+
+/// LLVM dialect -> LLVM IR, exported API around the graph function, O3, one
+/// relocatable object named `<name>.o` appended to out.objects.
+bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
+                         const ModelInfo &info, const std::string &metadataJson,
+                         bool wantLlvmText, SerializedTarget &out, std::string &error);
+
+/// Emits an object holding one read-only blob in `section` (for device payloads).
+bool emitBlobObject(const TargetDescription &target, const std::string &symbol,
+                    const std::string &section, const std::string &bytes,
+                    std::string &object, std::string &error);
+
+} // namespace nnm
+
+#endif // NNM_COMPILER_BACKENDS_HOSTCODEGEN_H

@@ -1,0 +1,57 @@
+//===- TestStubBackend.cpp - A second back end for interface tests -------===//
+//
+// Proves that a back end plugs in through the staged interface alone: it
+// fills the stages differently from `cpu` (no tensor-level fusion) and its
+// serialize stage returns two objects, the host code and a device payload
+// (here a text blob in section .nnmodel.payload standing in for a cubin).
+// The library it builds runs on the host like a cpu one.
+//
+//===----------------------------------------------------------------------===//
+#include "../HostCodegen.h"
+
+#include "nnm/Compiler/ModelInfo.h"
+#include "nnm/Passes/Pipelines.h"
+
+namespace nnm {
+namespace {
+
+class TestStubBackend : public TargetBackend {
+public:
+  const char *name() const override { return "test-stub"; }
+  const char *summary() const override {
+    return "interface test: unfused host code plus a dummy device payload object";
+  }
+
+  bool resolveTarget(TargetDescription &t, std::string &error) const override {
+    return resolveHostTarget(t, error);
+  }
+
+  void buildBufferizeAndLower(mlir::OpPassManager &pm) const override {
+    buildBufferizePipeline(pm);
+    buildHostLlvmPipeline(pm);
+  }
+
+  bool serialize(mlir::ModuleOp module, const TargetDescription &target, const ModelInfo &info,
+                 const std::string &json, bool wantLlvmText, SerializedTarget &out,
+                 std::string &error) const override {
+    if (!serializeHostModule(module, target, info, json, wantLlvmText, out, error))
+      return false;
+    Blob payload{info.name + ".stub-payload", "nnmodel test-stub payload for " + info.name +
+                                                  " (" + target.triple + ")\n"};
+    Blob object{info.name + ".payload.o", {}};
+    if (!emitBlobObject(target, info.symbolPrefix() + "_payload", ".nnmodel.payload",
+                        payload.bytes, object.bytes, error))
+      return false;
+    out.objects.push_back(std::move(object));
+    out.payloads.push_back(std::move(payload));
+    return true;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<TargetBackend> createTestStubBackend() {
+  return std::make_unique<TestStubBackend>();
+}
+
+} // namespace nnm

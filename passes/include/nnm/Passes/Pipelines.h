@@ -1,0 +1,40 @@
+//===- Pipelines.h - NNModel's pipelines, built from typed passes -*- C++ -*-===//
+//
+// Each builder adds typed pass constructors (no textual pipelines), so a typo is
+// a compile error and the library needs no global pass registry. nnmodel-opt
+// registers the same builders by name (nnm-*-pipeline) to reproduce any stage.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNM_PASSES_PIPELINES_H
+#define NNM_PASSES_PIPELINES_H
+
+namespace mlir {
+class DialectRegistry;
+class OpPassManager;
+} // namespace mlir
+
+namespace nnm {
+
+/// ONNX-level IR to linalg on tensors (nnm-linalg-pipeline).
+void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm);
+/// Tensor-level fusion of elementwise producers into consumers (part of a back
+/// end's tensor-transform stage).
+void buildElementwiseFusionPipeline(mlir::OpPassManager &pm);
+/// linalg on tensors to bufferized, arena-planned memrefs; target neutral
+/// (nnm-bufferize-pipeline).
+void buildBufferizePipeline(mlir::OpPassManager &pm);
+/// Arena-planned memrefs to the LLVM dialect through scalar host loops, with
+/// bare-pointer calling convention (nnm-llvm-pipeline).
+void buildHostLlvmPipeline(mlir::OpPassManager &pm);
+/// The portable CPU path end to end: ONNX level to the LLVM dialect
+/// (nnm-cpu-pipeline).
+void buildCpuPipeline(mlir::OpPassManager &pm);
+
+/// Registers every nnm- pass and named pipeline with MLIR's registry (tools only).
+void registerPasses();
+/// Adds every dialect and interface the pipelines use to `registry`.
+void registerDialects(mlir::DialectRegistry &registry);
+
+} // namespace nnm
+
+#endif // NNM_PASSES_PIPELINES_H

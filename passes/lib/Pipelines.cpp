@@ -1,0 +1,101 @@
+//===- Pipelines.cpp - Pipelines from typed pass constructors -------------===//
+#include "nnm/Passes/Pipelines.h"
+#include "nnm/Passes/Memory/Passes.h"
+#include "nnm/Passes/OnnxToLinalg/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace nnm {
+
+void buildOnnxToLinalgPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(onnx_to_linalg::createOnnxToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildElementwiseFusionPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildBufferizePipeline(OpPassManager &pm) {
+  pm.addPass(memory::createMemrefAbi());
+  pm.addPass(bufferization::createOneShotBufferizePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(memory::createCopyToLinalg());
+  pm.addNestedPass<func::FuncOp>(memory::createArenaPlan());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void buildHostLlvmPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void buildCpuPipeline(OpPassManager &pm) {
+  buildOnnxToLinalgPipeline(pm);
+  buildElementwiseFusionPipeline(pm);
+  buildBufferizePipeline(pm);
+  buildHostLlvmPipeline(pm);
+}
+
+void registerPasses() {
+  static bool done = [] {
+    onnx_to_linalg::registerOnnxToLinalgPasses();
+    memory::registerMemoryPasses();
+    PassPipelineRegistration<>("nnm-linalg-pipeline", "ONNX-level IR to linalg on tensors",
+                               buildOnnxToLinalgPipeline);
+    PassPipelineRegistration<>("nnm-bufferize-pipeline",
+                               "linalg on tensors to arena-planned memrefs",
+                               buildBufferizePipeline);
+    PassPipelineRegistration<>("nnm-llvm-pipeline",
+                               "Arena-planned memrefs to the LLVM dialect (host loops)",
+                               buildHostLlvmPipeline);
+    PassPipelineRegistration<>("nnm-cpu-pipeline",
+                               "ONNX-level IR to the LLVM dialect (portable CPU path)",
+                               buildCpuPipeline);
+    return true;
+  }();
+  (void)done;
+}
+
+void registerDialects(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+}
+
+} // namespace nnm
