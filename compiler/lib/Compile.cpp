@@ -39,22 +39,6 @@ struct DiagnosticCollector {
   ScopedDiagnosticHandler handler;
 };
 
-bool dtypeOf(Type t, DType &out) {
-  if (t.isF32())
-    out = DType::F32;
-  else if (t.isF64())
-    out = DType::F64;
-  else if (t.isInteger(32))
-    out = DType::I32;
-  else if (t.isInteger(64))
-    out = DType::I64;
-  else if (t.isInteger(1))
-    out = DType::Bool;
-  else
-    return false;
-  return true;
-}
-
 std::string printOp(Operation *op) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -87,7 +71,8 @@ bool readSignature(ModuleOp module, ModelInfo &info, std::vector<std::string> &e
   }
   for (size_t i = 0; i < info.outputs.size(); ++i) {
     auto t = cast<RankedTensorType>(cast<TypeAttr>(types[i]).getValue());
-    if (!dtypeOf(t.getElementType(), info.outputs[i].dtype)) {
+    if (!fromMlirType(t.getElementType(), info.outputs[i].dtype) ||
+        !elementType(info.outputs[i].dtype).supported) {
       errors.push_back("output '" + info.outputs[i].name + "' has unsupported element type");
       return false;
     }

@@ -47,8 +47,9 @@ private:
   Value none;
 
   void fail(const std::string &msg) { errors.push_back(msg); }
-  Type elementType(int32_t code, const std::string &what);
-  bool readExternal(const onnx::TensorProto &t, std::string &bytes);
+  Type mlirElementType(int32_t code, const std::string &what);
+  bool readExternal(const onnx::TensorProto &t, std::string &bytes, std::string &error);
+  DenseElementsAttr hostTensorAttr(const HostTensor &t);
   DenseElementsAttr tensorAttr(const onnx::TensorProto &t, const std::string &what);
   Attribute convertAttr(const onnx::AttributeProto &a, const std::string &where);
   Type guessResultElement(const onnx::NodeProto &node, ArrayRef<Value> operands,
@@ -60,122 +61,95 @@ std::string nodeLabel(const onnx::NodeProto &node, int64_t index, int64_t opset)
   return "node '" + name + "' (" + node.op_type() + ", opset " + std::to_string(opset) + ")";
 }
 
-Type Importer::elementType(int32_t code, const std::string &what) {
-  switch (code) {
-  case onnx::TensorProto::FLOAT: return b.getF32Type();
-  case onnx::TensorProto::DOUBLE: return b.getF64Type();
-  case onnx::TensorProto::INT32: return b.getI32Type();
-  case onnx::TensorProto::INT64: return b.getI64Type();
-  case onnx::TensorProto::BOOL: return b.getI1Type();
-  default:
-    fail(what + ": unsupported element type " + std::to_string(code) +
-         " (supported: float, double, int32, int64, bool)");
+Type Importer::mlirElementType(int32_t code, const std::string &what) {
+  const ElementType *et = elementTypeForOnnx(code);
+  if (!et || !et->supported) {
+    fail(what + ": unsupported element type " +
+         (et ? std::string(et->name) : std::to_string(code)) +
+         " (supported: " + supportedElementTypeNames() + ")");
     return {};
   }
+  return toMlirType(et->dtype, &ctx);
+}
+
+DenseElementsAttr Importer::hostTensorAttr(const HostTensor &t) {
+  auto type = RankedTensorType::get(SmallVector<int64_t>(t.shape.begin(), t.shape.end()),
+                                    toMlirType(t.dtype, &ctx));
+  if (t.dtype == DType::Bool) {
+    SmallVector<bool> bits;
+    for (char c : t.data)
+      bits.push_back(c != 0);
+    return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+  }
+  return DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(t.data));
 }
 
 /// External data must live in a regular file inside the model's directory:
 /// no absolute path, no '..', no symbolic link anywhere on the way.
-bool Importer::readExternal(const onnx::TensorProto &t, std::string &bytes) {
+bool Importer::readExternal(const onnx::TensorProto &t, std::string &bytes,
+                            std::string &error) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto &kv : t.external_data()) {
+    bool bad = false;
     if (kv.key() == "location")
       location = kv.value();
     else if (kv.key() == "offset")
-      offset = std::stoll(kv.value());
+      bad = llvm::StringRef(kv.value()).getAsInteger(10, offset) || offset < 0;
     else if (kv.key() == "length")
-      length = std::stoll(kv.value());
+      bad = llvm::StringRef(kv.value()).getAsInteger(10, length) || length < 0;
+    if (bad) {
+      error = "external data " + kv.key() + " '" + kv.value() + "' is not a byte count";
+      return false;
+    }
   }
-  std::string what = "initializer '" + t.name() + "': external data";
+  auto failed = [&](const std::string &msg) {
+    error = "external data " + msg;
+    return false;
+  };
   if (location.empty())
-    return fail(what + " has no location"), false;
+    return failed("has no location");
   if (llvm::sys::path::is_absolute(location) || location.find('\\') != std::string::npos)
-    return fail(what + " path '" + location + "' must be relative to the model's directory"),
-           false;
+    return failed("path '" + location + "' must be relative to the model's directory");
   llvm::SmallString<256> path(modelDir);
   for (auto it = llvm::sys::path::begin(location), e = llvm::sys::path::end(location); it != e;
        ++it) {
-    if (*it == ".." )
-      return fail(what + " path '" + location + "' escapes the model's directory"), false;
+    if (*it == "..")
+      return failed("path '" + location + "' escapes the model's directory");
     if (*it == ".")
       continue;
     llvm::sys::path::append(path, *it);
     llvm::sys::fs::file_status st;
     if (llvm::sys::fs::status(path, st, /*follow=*/false))
-      return fail(what + " file '" + location + "' not found next to the model"), false;
+      return failed("file '" + location + "' not found next to the model");
     if (st.type() == llvm::sys::fs::file_type::symlink_file)
-      return fail(what + " path '" + location + "' goes through a symbolic link"), false;
+      return failed("path '" + location + "' goes through a symbolic link");
   }
   if (!llvm::sys::fs::is_regular_file(path))
-    return fail(what + " '" + location + "' is not a regular file"), false;
+    return failed("'" + location + "' is not a regular file");
   auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buf)
-    return fail(what + " '" + location + "' cannot be read"), false;
+    return failed("'" + location + "' cannot be read");
   int64_t size = (*buf)->getBufferSize();
   if (length < 0)
     length = size - offset;
-  if (offset < 0 || offset > size || length > size - offset)
-    return fail(what + " offset/length lie outside '" + location + "'"), false;
+  if (offset > size || length > size - offset)
+    return failed("offset/length lie outside '" + location + "'");
   bytes.assign((*buf)->getBufferStart() + offset, length);
   return true;
 }
 
 DenseElementsAttr Importer::tensorAttr(const onnx::TensorProto &t, const std::string &what) {
-  Type elt = elementType(t.data_type(), what);
-  if (!elt)
+  HostTensor host;
+  std::string err;
+  auto external = [this](const onnx::TensorProto &p, std::string &bytes, std::string &e) {
+    return readExternal(p, bytes, e);
+  };
+  if (!decodeTensorProto(t, host, err, external))
+    return fail(what + ": " + err), DenseElementsAttr();
+  if (!mlirElementType(t.data_type(), what))
     return {};
-  SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    if (d < 0)
-      return fail(what + ": negative dimension"), DenseElementsAttr();
-    n *= d;
-  }
-  auto type = RankedTensorType::get(shape, elt);
-  unsigned width = elt.isInteger(1) ? 1 : elt.getIntOrFloatBitWidth() / 8;
-  std::string raw;
-  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    if (!readExternal(t, raw))
-      return {};
-  } else if (t.has_raw_data()) {
-    raw = t.raw_data();
-  } else {
-    // Typed fields: bool and int32 live in int32_data.
-    raw.resize(n * width);
-    char *out = raw.data();
-    auto fill = [&](const auto &field, auto tag) {
-      using T = decltype(tag);
-      if (int64_t(field.size()) != n)
-        return false;
-      for (int64_t i = 0; i < n; ++i) {
-        T v = T(field.Get(i));
-        std::memcpy(out + i * sizeof(T), &v, sizeof(T));
-      }
-      return true;
-    };
-    bool ok = false;
-    switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: ok = fill(t.float_data(), float()); break;
-    case onnx::TensorProto::DOUBLE: ok = fill(t.double_data(), double()); break;
-    case onnx::TensorProto::INT32: ok = fill(t.int32_data(), int32_t()); break;
-    case onnx::TensorProto::INT64: ok = fill(t.int64_data(), int64_t()); break;
-    case onnx::TensorProto::BOOL: ok = fill(t.int32_data(), uint8_t()); break;
-    }
-    if (!ok)
-      return fail(what + ": data does not match its shape"), DenseElementsAttr();
-  }
-  if (int64_t(raw.size()) != n * width)
-    return fail(what + ": " + std::to_string(raw.size()) + " bytes of data for " +
-                std::to_string(n) + " elements"),
-           DenseElementsAttr();
-  if (elt.isInteger(1)) {
-    SmallVector<bool> bits;
-    for (char c : raw)
-      bits.push_back(c != 0);
-    return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
-  }
-  return DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(raw.data(), raw.size()));
+  return hostTensorAttr(host);
 }
 
 Attribute Importer::convertAttr(const onnx::AttributeProto &a, const std::string &where) {
@@ -214,18 +188,9 @@ Type Importer::guessResultElement(const onnx::NodeProto &node, ArrayRef<Value> o
   if (op == "Shape")
     return b.getI64Type();
   if (op == "Cast")
-    if (auto to = dyn_cast_or_null<IntegerAttr>(attr("to"))) {
-      Type t;
-      switch (to.getInt()) {
-      case 1: t = b.getF32Type(); break;
-      case 6: t = b.getI32Type(); break;
-      case 7: t = b.getI64Type(); break;
-      case 9: t = b.getI1Type(); break;
-      case 11: t = b.getF64Type(); break;
-      }
-      if (t)
-        return t;
-    }
+    if (auto to = dyn_cast_or_null<IntegerAttr>(attr("to")))
+      if (const ElementType *et = elementTypeForOnnx(to.getInt()))
+        return toMlirType(et->dtype, &ctx);
   if (op == "Constant" || op == "ConstantOfShape") {
     if (auto v = dyn_cast_or_null<DenseElementsAttr>(attr("value")))
       return v.getElementType();
@@ -305,26 +270,13 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
       if (!readTensorFile(it->second, t, err)) {
         fail("--bind " + in.name() + ": " + err);
       } else {
-        static const int32_t codes[] = {onnx::TensorProto::FLOAT, onnx::TensorProto::DOUBLE,
-                                        onnx::TensorProto::INT32, onnx::TensorProto::INT64,
-                                        onnx::TensorProto::BOOL};
         int32_t declared = in.type().tensor_type().elem_type();
-        if (codes[int(t.dtype)] != declared) {
+        if (elementType(t.dtype).onnxCode != declared) {
+          const ElementType *et = elementTypeForOnnx(declared);
           fail("--bind " + in.name() + ": file holds " + dtypeName(t.dtype) +
-               ", the graph declares element type " + std::to_string(declared));
+               ", the graph declares " + (et ? et->name : std::to_string(declared)));
         } else {
-          Type elt = elementType(declared, what);
-          auto type = RankedTensorType::get(SmallVector<int64_t>(t.shape.begin(), t.shape.end()),
-                                            elt);
-          DenseElementsAttr a;
-          if (elt.isInteger(1)) {
-            SmallVector<bool> bits;
-            for (char c : t.data)
-              bits.push_back(c != 0);
-            a = DenseElementsAttr::get(type, ArrayRef<bool>(bits));
-          } else {
-            a = DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(t.data));
-          }
+          DenseElementsAttr a = hostTensorAttr(t);
           bound.push_back({in.name(), a});
         }
       }
@@ -336,7 +288,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
       continue;
     }
     const auto &tt = in.type().tensor_type();
-    Type elt = elementType(tt.elem_type(), what);
+    Type elt = mlirElementType(tt.elem_type(), what);
     if (!tt.has_shape()) {
       fail(what + ": has no shape");
       continue;
@@ -363,13 +315,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     TensorSig sig;
     sig.name = in.name();
     sig.shape.assign(shape.begin(), shape.end());
-    switch (tt.elem_type()) {
-    case onnx::TensorProto::FLOAT: sig.dtype = DType::F32; break;
-    case onnx::TensorProto::DOUBLE: sig.dtype = DType::F64; break;
-    case onnx::TensorProto::INT32: sig.dtype = DType::I32; break;
-    case onnx::TensorProto::INT64: sig.dtype = DType::I64; break;
-    default: sig.dtype = DType::Bool; break;
-    }
+    sig.dtype = elementTypeForOnnx(tt.elem_type())->dtype; // supported: checked above
     info.inputs.push_back(sig);
   }
   for (const auto &kv : unusedBinds)

@@ -23,67 +23,6 @@
 
 using namespace nnm;
 
-//===----------------------------------------------------------------------===//
-// Element types
-//===----------------------------------------------------------------------===//
-
-const char *nnm::dtypeName(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "float32";
-  case DType::F64:
-    return "float64";
-  case DType::I32:
-    return "int32";
-  case DType::I64:
-    return "int64";
-  case DType::Bool:
-    return "bool";
-  }
-  return "unknown";
-}
-
-const char *nnm::dtypeCType(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "float";
-  case DType::F64:
-    return "double";
-  case DType::I32:
-    return "int32_t";
-  case DType::I64:
-    return "int64_t";
-  case DType::Bool:
-    return "bool";
-  }
-  return "void";
-}
-
-unsigned nnm::dtypeBytes(DType t) {
-  switch (t) {
-  case DType::F32:
-  case DType::I32:
-    return 4;
-  case DType::F64:
-  case DType::I64:
-    return 8;
-  case DType::Bool:
-    return 1;
-  }
-  return 0;
-}
-
-bool nnm::parseDType(const std::string &name, DType &out) {
-  static const DType all[] = {DType::F32, DType::F64, DType::I32, DType::I64, DType::Bool};
-  for (DType t : all) {
-    if (name == dtypeName(t)) {
-      out = t;
-      return true;
-    }
-  }
-  return false;
-}
-
 int64_t TensorSig::numElements() const {
   int64_t n = 1;
   for (int64_t d : shape)
@@ -315,8 +254,10 @@ public:
       if (!string(*t, "name", path + ".name", sig.name) ||
           !string(*t, "dtype", path + ".dtype", dtype))
         return false;
-      if (!parseDType(dtype, sig.dtype))
+      const ElementType *et = elementTypeForName(dtype);
+      if (!et)
         return fail(path + ".dtype", "unknown element type '" + dtype + "'");
+      sig.dtype = et->dtype;
       const llvm::json::Array *shape = array(get(*t, "shape", path + ".shape"), path + ".shape");
       if (!shape)
         return false;

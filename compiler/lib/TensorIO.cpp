@@ -72,21 +72,7 @@ static bool readFile(const std::string &path, std::unique_ptr<llvm::MemoryBuffer
 static const char kNpyMagic[] = "\x93NUMPY";
 static const size_t kNpyMagicSize = 6;
 
-static const char *npyDescr(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "<f4";
-  case DType::F64:
-    return "<f8";
-  case DType::I32:
-    return "<i4";
-  case DType::I64:
-    return "<i8";
-  case DType::Bool:
-    return "|b1";
-  }
-  return "?";
-}
+static const char *npyDescr(DType t) { return elementType(t).npyDescr; }
 
 namespace {
 /// Parser for the header of a .npy file: a Python dict literal such as
@@ -228,18 +214,12 @@ bool nnm::readNpy(const std::string &path, HostTensor &out, std::string &error) 
                 "Fortran-order arrays are not supported; save a C-order array "
                 "(numpy.ascontiguousarray)");
   HostTensor t;
-  static const DType all[] = {DType::F32, DType::F64, DType::I32, DType::I64, DType::Bool};
-  bool known = false;
-  for (DType d : all) {
-    if (header.descr == npyDescr(d)) {
-      t.dtype = d;
-      known = true;
-    }
-  }
-  if (!known)
+  const ElementType *et = elementTypeForNpy(header.descr);
+  if (!et || !et->supported)
     return fail(error, path,
-                "unsupported element type '" + header.descr +
-                    "' (supported: <f4 float32, <f8 float64, <i4 int32, <i8 int64, |b1 bool)");
+                "unsupported element type '" + header.descr + "' (supported: " +
+                    supportedElementTypeNames() + ")");
+  t.dtype = et->dtype;
   t.shape = std::move(header.shape);
   uint64_t bytes;
   if (!byteSize(t.dtype, t.shape, bytes))
@@ -323,20 +303,106 @@ bool nnm::writeNpy(const std::string &path, const HostTensor &t, std::string &er
 // TensorProto
 //===----------------------------------------------------------------------===//
 
-/// Copies the values of a repeated proto field into `out` as `T`.
-template <typename T, typename Field> static void copyValues(const Field &field, HostTensor &out) {
-  out.data.resize(field.size() * sizeof(T));
+/// Stores each value of a repeated proto field as `T` (the element's storage
+/// type; the low bytes of an int32_data entry for 8- and 16-bit types).
+template <typename T, typename Field>
+static void copyValues(const Field &field, unsigned bytes, HostTensor &out) {
+  out.data.resize(size_t(field.size()) * bytes);
   char *dst = out.data.data();
   for (const auto &v : field) {
     T value = static_cast<T>(v);
-    std::memcpy(dst, &value, sizeof(T));
-    dst += sizeof(T);
+    std::memcpy(dst, &value, bytes); // little-endian: the low bytes come first
+    dst += bytes;
   }
 }
 
-bool nnm::readTensorProto(const std::string &path, HostTensor &out, std::string &error) {
+bool nnm::decodeTensorProto(const onnx::TensorProto &proto, HostTensor &out, std::string &error,
+                            const ExternalDataReader &external) {
   static_assert(llvm::endianness::native == llvm::endianness::little,
                 "tensors are kept little-endian; a big-endian host needs byte swapping here");
+  auto failed = [&](const std::string &what) {
+    error = what;
+    return false;
+  };
+  if (proto.has_segment())
+    return failed("segmented tensors are not supported");
+  const ElementType *et = elementTypeForOnnx(proto.data_type());
+  if (!et) {
+    int type = proto.data_type();
+    std::string name =
+        onnx::TensorProto::DataType_IsValid(type)
+            ? onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(type))
+            : "unknown";
+    return failed("unsupported data type " + std::to_string(type) + " (" + name +
+                  "); supported: " + supportedElementTypeNames());
+  }
+  HostTensor t;
+  t.dtype = et->dtype;
+  for (int64_t d : proto.dims()) {
+    if (d < 0)
+      return failed("negative dimension " + std::to_string(d));
+    t.shape.push_back(d);
+  }
+  uint64_t bytes;
+  if (!byteSize(t.dtype, t.shape, bytes))
+    return failed("shape " + shapeText(t.shape) + " is too large");
+  const std::string what = std::string(et->name) + shapeText(t.shape);
+
+  // The typed field ONNX stores this element type in (onnx.proto3 comments).
+  const char *field;
+  int count;
+  if (et->isFloat && et->bytes == 4) {
+    field = "float_data", count = proto.float_data_size();
+  } else if (t.dtype == DType::F64) {
+    field = "double_data", count = proto.double_data_size();
+  } else if (t.dtype == DType::I64) {
+    field = "int64_data", count = proto.int64_data_size();
+  } else if (t.dtype == DType::U32 || t.dtype == DType::U64) {
+    field = "uint64_data", count = proto.uint64_data_size();
+  } else {
+    field = "int32_data", count = proto.int32_data_size(); // bits of 8/16-bit types, bool
+  }
+
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL || proto.external_data_size() > 0) {
+    if (!external)
+      return failed("external data is not supported; store the values in the file");
+    std::string raw;
+    if (!external(proto, raw, error))
+      return false;
+    if (raw.size() != bytes)
+      return failed("external data holds " + std::to_string(raw.size()) + " bytes, but " +
+                    what + " needs " + std::to_string(bytes));
+    t.data.assign(raw.begin(), raw.end());
+  } else if (proto.has_raw_data()) {
+    if (count > 0)
+      return failed(std::string("holds both raw_data and ") + field);
+    const std::string &raw = proto.raw_data();
+    if (raw.size() != bytes)
+      return failed("raw_data holds " + std::to_string(raw.size()) + " bytes, but " + what +
+                    " needs " + std::to_string(bytes));
+    t.data.assign(raw.begin(), raw.end());
+  } else {
+    uint64_t elements = bytes / et->bytes;
+    if (static_cast<uint64_t>(count) != elements)
+      return failed(std::string(field) + " holds " + std::to_string(count) + " values, but " +
+                    what + " needs " + std::to_string(elements));
+    if (field == std::string("float_data"))
+      copyValues<float>(proto.float_data(), et->bytes, t);
+    else if (field == std::string("double_data"))
+      copyValues<double>(proto.double_data(), et->bytes, t);
+    else if (field == std::string("int64_data"))
+      copyValues<int64_t>(proto.int64_data(), et->bytes, t);
+    else if (field == std::string("uint64_data"))
+      copyValues<uint64_t>(proto.uint64_data(), et->bytes, t);
+    else
+      copyValues<int32_t>(proto.int32_data(), et->bytes, t);
+  }
+  normalizeBools(t);
+  out = std::move(t);
+  return true;
+}
+
+bool nnm::readTensorProto(const std::string &path, HostTensor &out, std::string &error) {
   std::unique_ptr<llvm::MemoryBuffer> buffer;
   if (!readFile(path, buffer, error))
     return false;
@@ -346,99 +412,13 @@ bool nnm::readTensorProto(const std::string &path, HostTensor &out, std::string 
   onnx::TensorProto proto;
   if (!proto.ParseFromArray(file.data(), static_cast<int>(file.size())))
     return fail(error, path, "not a serialized onnx.TensorProto");
-  if (proto.data_location() == onnx::TensorProto::EXTERNAL || proto.external_data_size() > 0)
-    return fail(error, path, "external data is not supported; store the values in the file");
-  if (proto.has_segment())
-    return fail(error, path, "segmented tensors are not supported");
-
-  HostTensor t;
-  const char *field = nullptr; // the typed field that holds this data type
-  int count = 0;
-  switch (proto.data_type()) {
-  case onnx::TensorProto::FLOAT:
-    t.dtype = DType::F32;
-    field = "float_data";
-    count = proto.float_data_size();
-    break;
-  case onnx::TensorProto::DOUBLE:
-    t.dtype = DType::F64;
-    field = "double_data";
-    count = proto.double_data_size();
-    break;
-  case onnx::TensorProto::INT32:
-    t.dtype = DType::I32;
-    field = "int32_data";
-    count = proto.int32_data_size();
-    break;
-  case onnx::TensorProto::INT64:
-    t.dtype = DType::I64;
-    field = "int64_data";
-    count = proto.int64_data_size();
-    break;
-  case onnx::TensorProto::BOOL:
-    t.dtype = DType::Bool;
-    field = "int32_data";
-    count = proto.int32_data_size();
-    break;
-  default: {
-    int type = proto.data_type();
-    std::string name =
-        onnx::TensorProto::DataType_IsValid(type)
-            ? onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(type))
-            : "unknown";
+  std::string err;
+  if (!decodeTensorProto(proto, out, err))
+    return fail(error, path, err);
+  if (!elementType(out.dtype).supported)
     return fail(error, path,
-                "unsupported data type " + std::to_string(type) + " (" + name +
-                    "); supported: FLOAT, DOUBLE, INT32, INT64, BOOL");
-  }
-  }
-
-  for (int64_t d : proto.dims()) {
-    if (d < 0)
-      return fail(error, path, "negative dimension " + std::to_string(d));
-    t.shape.push_back(d);
-  }
-  uint64_t bytes;
-  if (!byteSize(t.dtype, t.shape, bytes))
-    return fail(error, path, "shape " + shapeText(t.shape) + " is too large");
-  const std::string what = std::string(dtypeName(t.dtype)) + shapeText(t.shape);
-
-  if (proto.has_raw_data()) {
-    if (count > 0)
-      return fail(error, path, std::string("holds both raw_data and ") + field);
-    const std::string &raw = proto.raw_data();
-    if (raw.size() != bytes)
-      return fail(error, path,
-                  "raw_data holds " + std::to_string(raw.size()) + " bytes, but " + what +
-                      " needs " + std::to_string(bytes));
-    t.data.assign(raw.begin(), raw.end());
-  } else {
-    uint64_t elements = bytes / dtypeBytes(t.dtype);
-    if (static_cast<uint64_t>(count) != elements)
-      return fail(error, path,
-                  std::string(field) + " holds " + std::to_string(count) + " values, but " + what +
-                      " needs " + std::to_string(elements));
-    switch (t.dtype) {
-    case DType::F32:
-      copyValues<float>(proto.float_data(), t);
-      break;
-    case DType::F64:
-      copyValues<double>(proto.double_data(), t);
-      break;
-    case DType::I32:
-      copyValues<int32_t>(proto.int32_data(), t);
-      break;
-    case DType::I64:
-      copyValues<int64_t>(proto.int64_data(), t);
-      break;
-    case DType::Bool:
-      t.data.resize(count);
-      for (int i = 0; i < count; ++i)
-        t.data[i] = proto.int32_data(i) != 0;
-      break;
-    }
-  }
-  normalizeBools(t);
-  out = std::move(t);
+                std::string("unsupported element type ") + dtypeName(out.dtype) +
+                    " (supported: " + supportedElementTypeNames() + ")");
   return true;
 }
 

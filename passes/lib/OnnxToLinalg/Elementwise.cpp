@@ -1,6 +1,8 @@
 //===- Elementwise.cpp - ONNX elementwise ops to linalg -------------------===//
 #include "Common.h"
 
+#include "nnm/Support/ElementType.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <cmath>
@@ -226,24 +228,14 @@ Result lowerClip(OpBuilder &b, const OnnxNode &node) {
 
 // Cast -------------------------------------------------------------------------
 
-/// ONNX TensorProto data type -> MLIR element type (the ones we support).
-Type onnxElementType(MLIRContext *ctx, int64_t code) {
-  switch (code) {
-  case 1: return Float32Type::get(ctx);
-  case 6: return IntegerType::get(ctx, 32);
-  case 7: return IntegerType::get(ctx, 64);
-  case 9: return IntegerType::get(ctx, 1);
-  case 11: return Float64Type::get(ctx);
-  default: return {};
-  }
-}
-
 Result lowerCast(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
-  Type to = onnxElementType(b.getContext(), node.getInt("to", 0));
-  if (!to)
-    return node.error() << "unsupported target type " << node.getInt("to", 0)
-                        << " (supported: float, double, int32, int64, bool)", failure();
+  const ElementType *et = elementTypeForOnnx(node.getInt("to", 0));
+  if (!et || !et->supported)
+    return node.error() << "unsupported target type "
+                        << (et ? std::string(et->name) : std::to_string(node.getInt("to", 0)))
+                        << " (supported: " << supportedElementTypeNames() << ")", failure();
+  Type to = toMlirType(et->dtype, b.getContext());
   if (DenseElementsAttr c = constantOf(x)) {
     // Shape computations cast small integer constants: fold them here.
     if (isa<IntegerType>(c.getElementType()) && isa<IntegerType>(to) && !to.isInteger(1) &&

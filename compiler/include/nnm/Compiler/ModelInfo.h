@@ -1,12 +1,16 @@
 //===- ModelInfo.h - What a compiled model publishes ------------*- C++ -*-===//
 //
 // The signature and metadata of one compiled model, and the text artifacts made
-// from it: the JSON metadata document and the generated C/C++ header. No MLIR
-// header here: packaging and `nnmodel inspect` use this without the pipeline.
+// from it: the JSON metadata document and the generated C/C++ header. It is the
+// one ABI description: the exported entry points, the header and the JSON are
+// all generated from it. No MLIR header here: packaging and `nnmodel inspect`
+// use this without the pipeline.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNM_COMPILER_MODELINFO_H
 #define NNM_COMPILER_MODELINFO_H
+
+#include "nnm/Support/ElementType.h"
 
 #include <cstdint>
 #include <string>
@@ -14,17 +18,6 @@
 #include <vector>
 
 namespace nnm {
-
-/// Element types that can cross the generated API.
-enum class DType { F32, F64, I32, I64, Bool };
-
-/// "float32", "float64", "int32", "int64", "bool".
-const char *dtypeName(DType t);
-/// C spelling of the element type in the generated header: float, double, int32_t, int64_t, bool.
-const char *dtypeCType(DType t);
-unsigned dtypeBytes(DType t);
-/// Parses dtypeName()'s spelling; false when unknown.
-bool parseDType(const std::string &name, DType &out);
 
 struct TensorSig {
   std::string name;            ///< the ONNX graph's name

@@ -4,8 +4,13 @@
 
 #include "nnm/Compiler/ModelInfo.h"
 
+#include <functional>
 #include <string>
 #include <vector>
+
+namespace onnx {
+class TensorProto;
+} // namespace onnx
 
 namespace nnm {
 
@@ -21,7 +26,17 @@ struct HostTensor {
 bool readNpy(const std::string &path, HostTensor &out, std::string &error);
 /// Writes a NumPy .npy file (format 1.0) atomically.
 bool writeNpy(const std::string &path, const HostTensor &t, std::string &error);
-/// Reads a serialized onnx.TensorProto (.pb) holding raw_data or typed data fields.
+/// Reads the bytes of a tensor stored as external data (see the importer).
+using ExternalDataReader =
+    std::function<bool(const onnx::TensorProto &, std::string &bytes, std::string &error)>;
+
+/// The one TensorProto decoder: element type (any row of the element-type
+/// table), shape and little-endian bytes from raw_data, the typed field of its
+/// type, or external data through `external` (refused when null). Checks every
+/// size; false with a message (without a path) on error.
+bool decodeTensorProto(const onnx::TensorProto &proto, HostTensor &out, std::string &error,
+                       const ExternalDataReader &external = nullptr);
+/// Reads a serialized onnx.TensorProto (.pb) of a supported element type.
 bool readTensorProto(const std::string &path, HostTensor &out, std::string &error);
 /// Picks the reader by extension: ".npy" or ".pb".
 bool readTensorFile(const std::string &path, HostTensor &out, std::string &error);
