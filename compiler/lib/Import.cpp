@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "nnm/Compiler/Import.h"
 #include "nnm/Compiler/TensorIO.h"
-#include "nnm/Passes/OnnxToLinalg/LoweringTable.h"
+#include "nnm/Passes/OnnxToLinalg/OpTable.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,7 +28,8 @@ using namespace mlir;
 namespace nnm {
 namespace {
 
-using onnx_to_linalg::LoweringTable;
+using onnx_to_linalg::OpTable;
+using onnx_to_linalg::Values;
 
 class Importer {
 public:
@@ -52,8 +53,6 @@ private:
   DenseElementsAttr hostTensorAttr(const HostTensor &t);
   DenseElementsAttr tensorAttr(const onnx::TensorProto &t, const std::string &what);
   Attribute convertAttr(const onnx::AttributeProto &a, const std::string &where);
-  Type guessResultElement(const onnx::NodeProto &node, ArrayRef<Value> operands,
-                          ArrayRef<NamedAttribute> attrs);
 };
 
 std::string nodeLabel(const onnx::NodeProto &node, int64_t index, int64_t opset) {
@@ -175,38 +174,9 @@ Attribute Importer::convertAttr(const onnx::AttributeProto &a, const std::string
   }
 }
 
-Type Importer::guessResultElement(const onnx::NodeProto &node, ArrayRef<Value> operands,
-                                  ArrayRef<NamedAttribute> attrs) {
-  // Only for the printed ONNX-level IR: lowering computes the real types.
-  const std::string &op = node.op_type();
-  auto attr = [&](StringRef n) -> Attribute {
-    for (const NamedAttribute &a : attrs)
-      if (a.getName() == n)
-        return a.getValue();
-    return {};
-  };
-  if (op == "Shape")
-    return b.getI64Type();
-  if (op == "Cast")
-    if (auto to = dyn_cast_or_null<IntegerAttr>(attr("to")))
-      if (const ElementType *et = elementTypeForOnnx(to.getInt()))
-        return toMlirType(et->dtype, &ctx);
-  if (op == "Constant" || op == "ConstantOfShape") {
-    if (auto v = dyn_cast_or_null<DenseElementsAttr>(attr("value")))
-      return v.getElementType();
-    if (attr("value_int") || attr("value_ints"))
-      return b.getI64Type();
-    return b.getF32Type();
-  }
-  for (Value v : operands)
-    if (auto st = dyn_cast<ShapedType>(v.getType()))
-      return st.getElementType();
-  return b.getF32Type();
-}
-
 OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportOptions &options,
                                     ModelInfo &info) {
-  const LoweringTable &table = LoweringTable::get();
+  const OpTable &table = OpTable::get();
   int64_t opset = -1;
   info.producerName = model.producer_name();
   info.producerVersion = model.producer_version();
@@ -374,16 +344,27 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     attrs.push_back(b.getNamedAttr(onnx_to_linalg::kOpsetAttr, b.getI64IntegerAttr(opset)));
     if (!errors.empty())
       continue;
-    Type elt = guessResultElement(node, operands, attrs);
-    OperationState st(loc, "onnx." + node.op_type());
+    // The node as written, then in the newest form of its op, typed by the
+    // op's shape rule; a Constant node is data and becomes arith.constant.
+    OperationState st(loc, onnx_to_linalg::kOnnxPrefix + node.op_type());
     st.addOperands(operands);
     st.addAttributes(attrs);
-    for (int i = 0; i < node.output_size(); ++i)
-      st.addTypes(UnrankedTensorType::get(elt));
+    st.addTypes(SmallVector<Type>(node.output_size(), b.getNoneType()));
     Operation *op = b.create(st);
+    auto newest = onnx_to_linalg::upgradeToNewestForm(b, op);
+    if (failed(newest))
+      return module->erase(), nullptr;
+    Values outs = *newest;
+    if (!outs.empty() && outs.front().getDefiningOp() == op) {
+      if (failed(onnx_to_linalg::inferResultTypes(op)))
+        return module->erase(), nullptr;
+      if (op->getNumOperands() == 0)
+        if (auto folded = onnx_to_linalg::tryFold(b, op))
+          outs = *folded;
+    }
     for (int i = 0; i < node.output_size(); ++i)
       if (!node.output(i).empty())
-        values[node.output(i)] = op->getResult(i);
+        values[node.output(i)] = outs[i];
   }
 
   SmallVector<Value> results;

@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - Pipelines from typed pass constructors -------------===//
 #include "nnm/Passes/Pipelines.h"
 #include "nnm/Passes/Memory/Passes.h"
+#include "nnm/Passes/Onnx/Passes.h"
 #include "nnm/Passes/OnnxToLinalg/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -28,6 +29,9 @@ using namespace mlir;
 namespace nnm {
 
 void buildOnnxToLinalgPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(onnx_level::createOnnxUpgrade());
+  pm.addNestedPass<func::FuncOp>(onnx_level::createOnnxFold());
+  pm.addNestedPass<func::FuncOp>(onnx_level::createOnnxOptimize());
   pm.addNestedPass<func::FuncOp>(onnx_to_linalg::createOnnxToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -75,9 +79,12 @@ void buildCpuPipeline(OpPassManager &pm) {
 
 void registerPasses() {
   static bool done = [] {
+    onnx_level::registerOnnxPasses();
     onnx_to_linalg::registerOnnxToLinalgPasses();
     memory::registerMemoryPasses();
-    PassPipelineRegistration<>("nnm-linalg-pipeline", "ONNX-level IR to linalg on tensors",
+    PassPipelineRegistration<>("nnm-linalg-pipeline",
+                               "ONNX-level IR to linalg on tensors (upgrade, fold, rewrite, "
+                               "lower)",
                                buildOnnxToLinalgPipeline);
     PassPipelineRegistration<>("nnm-bufferize-pipeline",
                                "linalg on tensors to arena-planned memrefs",

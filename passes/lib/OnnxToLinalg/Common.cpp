@@ -16,23 +16,109 @@ SmallVector<int64_t> shapeOf(Value v) {
 
 Type elementTypeOf(Value v) { return cast<ShapedType>(v.getType()).getElementType(); }
 
+int64_t productOf(ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d == kDyn)
+      return kDyn;
+    n *= d;
+  }
+  return n;
+}
+
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<SmallVector<int64_t>> shapes) {
   size_t rank = 0;
   for (const auto &s : shapes)
     rank = std::max(rank, s.size());
   SmallVector<int64_t> out(rank, 1);
+  SmallVector<bool> unknown(rank, false); // a kDyn dim met and not fixed yet
   for (const auto &s : shapes) {
     size_t off = rank - s.size();
     for (size_t i = 0; i < s.size(); ++i) {
       int64_t &o = out[off + i];
+      if (s[i] == kDyn) {
+        unknown[off + i] = unknown[off + i] || o == 1;
+        continue;
+      }
       if (s[i] == o || s[i] == 1)
         continue;
       if (o != 1)
         return failure();
       o = s[i];
+      unknown[off + i] = false;
     }
   }
+  for (size_t i = 0; i < rank; ++i)
+    if (unknown[i] && out[i] == 1)
+      out[i] = kDyn;
   return out;
+}
+
+LogicalResult requireRanked(const OnnxNode &node, unsigned count) {
+  for (unsigned i = 0; i < std::min(count, node.numInputs()); ++i)
+    if (Value v = node.input(i); v && !isa<RankedTensorType>(v.getType()))
+      return node.error() << "input " << i << " has no ranked tensor type (" << v.getType()
+                          << ")";
+  return success();
+}
+
+LogicalResult inferLikeInput0(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 1)) || !node.input(0))
+    return node.error() << "needs input 0";
+  out.assign(node.numResults(), node.input(0).getType());
+  return success();
+}
+
+LogicalResult inferBroadcast(const OnnxNode &node, Types &out) {
+  Values ins = node.presentInputs();
+  if (ins.empty())
+    return node.error() << "needs at least one input";
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (Value v : ins) {
+    if (!isa<RankedTensorType>(v.getType()))
+      return node.error() << "operand has no ranked tensor type (" << v.getType() << ")";
+    shapes.push_back(shapeOf(v));
+  }
+  auto shape = broadcastShapes(shapes);
+  if (failed(shape))
+    return node.error() << "operand shapes cannot be broadcast together";
+  out.push_back(tensorOf(*shape, elementTypeOf(ins[0])));
+  return success();
+}
+
+std::optional<SmallVector<int64_t>> constantIntsOf(const OnnxNode &node, unsigned i) {
+  DenseElementsAttr c = constantOf(node.input(i));
+  if (!c || !isa<IntegerType>(c.getElementType()))
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &v : c.getValues<APInt>())
+    out.push_back(v.getSExtValue());
+  return out;
+}
+
+Value i64Tensor(OpBuilder &b, Location loc, ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({int64_t(values.size())}, b.getI64Type());
+  return constantTensor(b, loc, DenseElementsAttr::get(type, values));
+}
+
+SmallVector<NamedAttribute> attrsWithout(const OnnxNode &node, ArrayRef<StringRef> drop) {
+  SmallVector<NamedAttribute> out;
+  for (NamedAttribute a : node.op->getAttrs())
+    if (a.getName() != kOpsetAttr && a.getName() != kSourceOpsetAttr &&
+        !llvm::is_contained(drop, a.getName().getValue()))
+      out.push_back(a);
+  Builder b(node.op->getContext());
+  out.push_back(b.getNamedAttr(kSourceOpsetAttr, b.getI64IntegerAttr(node.sourceOpset())));
+  return out;
+}
+
+Result rebuildAs(OpBuilder &b, const OnnxNode &node, int64_t opset, ValueRange operands,
+                 ArrayRef<NamedAttribute> attrs) {
+  auto op = buildOnnxOp(b, node.loc(), node.opType(), opset, operands, attrs,
+                        node.numResults());
+  if (failed(op))
+    return failure();
+  return Values((*op)->getResults());
 }
 
 FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64_t rank) {

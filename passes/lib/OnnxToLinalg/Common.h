@@ -2,7 +2,7 @@
 #ifndef NNM_PASSES_ONNXTOLINALG_COMMON_H
 #define NNM_PASSES_ONNXTOLINALG_COMMON_H
 
-#include "nnm/Passes/OnnxToLinalg/LoweringTable.h"
+#include "nnm/Passes/OnnxToLinalg/OpTable.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -11,17 +11,49 @@
 
 namespace nnm::onnx_to_linalg {
 
-using Values = llvm::SmallVector<mlir::Value>;
 using Result = mlir::FailureOr<Values>;
+using Types = llvm::SmallVectorImpl<mlir::Type>;
+using Consts = llvm::ArrayRef<mlir::DenseElementsAttr>;
+using Folded = llvm::SmallVectorImpl<mlir::DenseElementsAttr>;
 
-/// Static shape of a ranked tensor value.
+/// A dimension not known yet at the ONNX level (before nnm-onnx-fold).
+constexpr int64_t kDyn = mlir::ShapedType::kDynamic;
+
+/// Shape of a ranked tensor value (static when lowering; may hold kDyn in rules).
 llvm::SmallVector<int64_t> shapeOf(mlir::Value v);
 mlir::Type elementTypeOf(mlir::Value v);
 inline bool isFloat(mlir::Type t) { return mlir::isa<mlir::FloatType>(t); }
+inline mlir::RankedTensorType tensorOf(llvm::ArrayRef<int64_t> shape, mlir::Type elt) {
+  return mlir::RankedTensorType::get(shape, elt);
+}
+/// Product of dims, kDyn when any is kDyn.
+int64_t productOf(llvm::ArrayRef<int64_t> dims);
 
-/// ONNX multidirectional broadcasting of static shapes; failure when incompatible.
+/// ONNX multidirectional broadcasting; a kDyn dim stays kDyn unless another
+/// operand fixes it. Failure when incompatible.
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes);
+
+// Shape rules shared by many ops --------------------------------------------------
+
+/// Fails with a diagnostic unless inputs `first`... up to `count` (present ones)
+/// have ranked tensor types.
+mlir::LogicalResult requireRanked(const OnnxNode &node, unsigned count);
+/// Every result has the type of input 0.
+mlir::LogicalResult inferLikeInput0(const OnnxNode &node, Types &out);
+/// One result: the broadcast of every present input, element type of input 0.
+mlir::LogicalResult inferBroadcast(const OnnxNode &node, Types &out);
+/// Integer values of constant input `i`; nullopt (no diagnostic) when it is not
+/// a constant.
+std::optional<llvm::SmallVector<int64_t>> constantIntsOf(const OnnxNode &node, unsigned i);
+/// Constant i64 tensor of `values` (a 1-D shape operand).
+mlir::Value i64Tensor(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> values);
+/// Attributes of `node` without `drop` and without the opset.
+llvm::SmallVector<mlir::NamedAttribute> attrsWithout(const OnnxNode &node,
+                                                     llvm::ArrayRef<llvm::StringRef> drop);
+/// Rebuilds `node` as the form starting at `opset` with `operands` and `attrs`.
+Result rebuildAs(mlir::OpBuilder &b, const OnnxNode &node, int64_t opset,
+                 mlir::ValueRange operands, llvm::ArrayRef<mlir::NamedAttribute> attrs);
 
 /// Normalises a possibly negative axis into [0, rank); failure when out of range.
 mlir::FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64_t rank);
@@ -72,12 +104,18 @@ mlir::Value minS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Va
 mlir::Value castS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Type to);
 
 /// Conv/pool window helpers (MatMulConv.cpp). Pads are all begins, then all ends.
+/// Every helper works on kDyn input dims (the padding of SAME_* is then unknown,
+/// reported as kDyn pads).
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 resolvePads(const OnnxNode &node, llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> kernel,
             llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> dilations);
 mlir::FailureOr<llvm::SmallVector<int64_t>> spatialAttr(const OnnxNode &node,
                                                         llvm::StringRef name, size_t n,
                                                         int64_t dflt);
+/// Output sizes of a conv-style window (floor), kDyn where the input is kDyn.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+windowOutput(const OnnxNode &node, llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> kernel,
+             llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> dilations);
 mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                        llvm::ArrayRef<int64_t> pads, mlir::Value value);
 

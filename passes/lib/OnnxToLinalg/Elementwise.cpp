@@ -32,44 +32,38 @@ Result lowerBroadcast(OpBuilder &b, const OnnxNode &node, ValueRange inputs, Sca
   return Values{r};
 }
 
-Values presentInputs(const OnnxNode &node) {
-  Values out;
-  for (unsigned i = 0; i < node.numInputs(); ++i)
-    if (Value v = node.input(i))
-      out.push_back(v);
-  return out;
-}
-
 using IntFold = std::function<std::optional<int64_t>(ArrayRef<int64_t>)>;
 
 /// Folds an elementwise op on small integer constants (shape arithmetic such as
-/// Shape -> Div -> Concat -> Reshape); nullopt when not applicable.
-std::optional<Value> foldIntegers(OpBuilder &b, const OnnxNode &node, ValueRange ins,
-                                  const IntFold &fold) {
-  Type elt = elementTypeOf(ins[0]);
-  if (!fold || !isa<IntegerType>(elt) || elt.isInteger(1))
-    return std::nullopt;
+/// Shape -> Div -> Concat -> Reshape); failure when not applicable.
+LogicalResult foldIntegers(const OnnxNode &node, Consts consts, const IntFold &fold,
+                           Folded &out) {
   SmallVector<SmallVector<int64_t>> vals, shapes;
-  for (Value v : ins) {
-    DenseElementsAttr c = constantOf(v);
-    if (!c || c.getNumElements() > 4096)
-      return std::nullopt;
+  Type elt;
+  for (DenseElementsAttr c : consts) {
+    if (!c)
+      continue; // an absent optional input
+    if (!elt)
+      elt = c.getElementType();
+    if (c.getElementType() != elt || !isa<IntegerType>(elt) || elt.isInteger(1) ||
+        c.getNumElements() > 4096)
+      return failure();
     SmallVector<int64_t> x;
     for (const APInt &a : c.getValues<APInt>())
       x.push_back(a.getSExtValue());
     vals.push_back(x);
-    shapes.push_back(shapeOf(v));
+    shapes.push_back(SmallVector<int64_t>(c.getType().getShape()));
   }
+  if (vals.empty() || vals.size() != node.presentInputs().size())
+    return failure();
   auto shape = broadcastShapes(shapes);
   if (failed(shape))
-    return std::nullopt;
-  int64_t rank = shape->size(), n = 1;
-  for (int64_t d : *shape)
-    n *= d;
-  SmallVector<APInt> out;
-  SmallVector<int64_t> idx(rank, 0), args(ins.size());
+    return failure();
+  int64_t rank = shape->size(), n = productOf(*shape);
+  SmallVector<APInt> result;
+  SmallVector<int64_t> idx(rank, 0), args(vals.size());
   for (int64_t i = 0; i < n; ++i) {
-    for (size_t k = 0; k < ins.size(); ++k) {
+    for (size_t k = 0; k < vals.size(); ++k) {
       int64_t pos = 0, off = rank - int64_t(shapes[k].size());
       for (size_t d = 0; d < shapes[k].size(); ++d)
         pos = pos * shapes[k][d] + (shapes[k][d] == 1 ? 0 : idx[off + d]);
@@ -77,33 +71,36 @@ std::optional<Value> foldIntegers(OpBuilder &b, const OnnxNode &node, ValueRange
     }
     std::optional<int64_t> r = fold(args);
     if (!r)
-      return std::nullopt; // e.g. division by zero: leave it to run time
-    out.push_back(APInt(elt.getIntOrFloatBitWidth(), *r, /*isSigned=*/true));
+      return failure(); // e.g. division by zero: leave it to run time
+    result.push_back(APInt(elt.getIntOrFloatBitWidth(), *r, /*isSigned=*/true));
     for (int64_t d = rank - 1; d >= 0; --d) {
       if (++idx[d] < (*shape)[d])
         break;
       idx[d] = 0;
     }
   }
-  auto type = RankedTensorType::get(*shape, elt);
-  return constantTensor(b, node.loc(), DenseElementsAttr::get(type, out));
+  out.push_back(DenseElementsAttr::get(tensorOf(*shape, elt), result));
+  return success();
 }
 
 /// Registers an op whose every present input takes part elementwise.
-void addNary(LoweringTable &t, StringRef op, int64_t since, ScalarFn fn, IntFold fold = {}) {
-  t.add(op, since, [fn, fold](OpBuilder &b, const OnnxNode &node) -> Result {
-    Values ins = presentInputs(node);
+void addNary(OpTable &t, StringRef op, int64_t since, ScalarFn fn, IntFold fold = {}) {
+  auto lower = [fn](OpBuilder &b, const OnnxNode &node) -> Result {
+    Values ins = node.presentInputs();
     if (ins.empty())
       return node.error() << "needs at least one input", failure();
     for (Value v : ins)
       if (elementTypeOf(v) != elementTypeOf(ins[0]))
         return node.error() << "operands have different element types", failure();
-    if (auto c = foldIntegers(b, node, ins, fold))
-      return Values{*c};
     return lowerBroadcast(b, node, ins, fn);
-  });
+  };
+  FoldFn folder;
+  if (fold)
+    folder = [fold](const OnnxNode &node, Consts consts, Folded &out) {
+      return foldIntegers(node, consts, fold, out);
+    };
+  t.add(op, since, OpEntry::form(inferBroadcast, lower, folder));
 }
-
 
 // Scalar bodies ----------------------------------------------------------------
 
@@ -184,13 +181,14 @@ Value variadicMin(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
 }
 
 /// Float-only ops reject integer operands up front with a clear message.
-void addFloatUnary(LoweringTable &t, StringRef op, int64_t since, ScalarFn fn) {
-  t.add(op, since, [fn](OpBuilder &b, const OnnxNode &node) -> Result {
+void addFloatUnary(OpTable &t, StringRef op, int64_t since, ScalarFn fn) {
+  auto lower = [fn](OpBuilder &b, const OnnxNode &node) -> Result {
     Value x = node.input(0);
     if (!x || !isFloat(elementTypeOf(x)))
       return node.error() << "needs a floating-point input", failure();
     return lowerBroadcast(b, node, ValueRange{x}, fn);
-  });
+  };
+  t.add(op, since, OpEntry::form(inferLikeInput0, lower));
 }
 
 // Clip -------------------------------------------------------------------------
@@ -199,21 +197,14 @@ Result lowerClip(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
   Type elt = elementTypeOf(x);
   Location l = node.loc();
-  Value lo, hi;
-  if (node.opset < 11) {
-    lo = scalarConst(b, l, elt, node.getFloat("min", -INFINITY));
-    hi = scalarConst(b, l, elt, node.getFloat("max", INFINITY));
-  } else {
-    // min/max are optional rank-0 inputs; extract them as scalars.
-    auto scalar = [&](unsigned i) -> Value {
-      Value v = node.input(i);
-      if (!v)
-        return {};
-      return tensor::ExtractOp::create(b, l, reshapeTo(b, l, v, {}), ValueRange{});
-    };
-    lo = scalar(1);
-    hi = scalar(2);
-  }
+  // min/max are optional rank-0 inputs; extract them as scalars.
+  auto scalar = [&](unsigned i) -> Value {
+    Value v = node.input(i);
+    if (!v)
+      return {};
+    return tensor::ExtractOp::create(b, l, reshapeTo(b, l, v, {}), ValueRange{});
+  };
+  Value lo = scalar(1), hi = scalar(2);
   Value r = buildElementwise(b, l, ValueRange{x}, shapeOf(x), elt,
                              [&](OpBuilder &nb, Location nl, ValueRange a) {
                                Value v = a[0];
@@ -226,30 +217,63 @@ Result lowerClip(OpBuilder &b, const OnnxNode &node) {
   return Values{r};
 }
 
+/// Clip before opset 11: min/max attributes become rank-0 constant inputs.
+Result upgradeClip(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  Type elt = elementTypeOf(x);
+  Location l = node.loc();
+  auto bound = [&](StringRef name, double dflt) {
+    return constantTensor(
+        b, l, DenseElementsAttr::get(tensorOf({}, elt),
+                                     b.getFloatAttr(elt, node.getFloat(name, dflt))));
+  };
+  if (!isFloat(elt))
+    return node.error() << "needs a floating-point input", failure();
+  return rebuildAs(b, node, 11, {x, bound("min", -INFINITY), bound("max", INFINITY)},
+                   attrsWithout(node, {"min", "max"}));
+}
+
 // Cast -------------------------------------------------------------------------
 
-Result lowerCast(OpBuilder &b, const OnnxNode &node) {
-  Value x = node.input(0);
+FailureOr<Type> castTarget(const OnnxNode &node, MLIRContext *ctx) {
   const ElementType *et = elementTypeForOnnx(node.getInt("to", 0));
   if (!et || !et->supported)
     return node.error() << "unsupported target type "
                         << (et ? std::string(et->name) : std::to_string(node.getInt("to", 0)))
                         << " (supported: " << supportedElementTypeNames() << ")", failure();
-  Type to = toMlirType(et->dtype, b.getContext());
-  if (DenseElementsAttr c = constantOf(x)) {
-    // Shape computations cast small integer constants: fold them here.
-    if (isa<IntegerType>(c.getElementType()) && isa<IntegerType>(to) && !to.isInteger(1) &&
-        !c.getElementType().isInteger(1)) {
-      auto type = RankedTensorType::get(c.getType().getShape(), to);
-      SmallVector<APInt> vals;
-      for (const APInt &v : c.getValues<APInt>())
-        vals.push_back(v.sextOrTrunc(to.getIntOrFloatBitWidth()));
-      return Values{constantTensor(b, node.loc(), DenseElementsAttr::get(type, vals))};
-    }
-  }
-  Value r = buildElementwise(b, node.loc(), ValueRange{x}, shapeOf(x), to,
+  return toMlirType(et->dtype, ctx);
+}
+
+LogicalResult inferCast(const OnnxNode &node, Types &out) {
+  auto to = castTarget(node, node.op->getContext());
+  if (failed(to) || failed(requireRanked(node, 1)))
+    return failure();
+  out.push_back(tensorOf(shapeOf(node.input(0)), *to));
+  return success();
+}
+
+/// Shape computations cast small integer constants.
+LogicalResult foldCast(const OnnxNode &node, Consts consts, Folded &out) {
+  DenseElementsAttr c = consts[0];
+  auto to = castTarget(node, node.op->getContext());
+  if (!c || failed(to) || !isa<IntegerType>(c.getElementType()) || !isa<IntegerType>(*to) ||
+      to->isInteger(1) || c.getElementType().isInteger(1) || c.getNumElements() > 4096)
+    return failure();
+  SmallVector<APInt> vals;
+  for (const APInt &v : c.getValues<APInt>())
+    vals.push_back(v.sextOrTrunc(to->getIntOrFloatBitWidth()));
+  out.push_back(DenseElementsAttr::get(tensorOf(c.getType().getShape(), *to), vals));
+  return success();
+}
+
+Result lowerCast(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  auto to = castTarget(node, b.getContext());
+  if (failed(to))
+    return failure();
+  Value r = buildElementwise(b, node.loc(), ValueRange{x}, shapeOf(x), *to,
                              [&](OpBuilder &nb, Location l, ValueRange a) {
-                               return castS(nb, l, a[0], to);
+                               return castS(nb, l, a[0], *to);
                              });
   return Values{r};
 }
@@ -290,13 +314,30 @@ Result lowerBatchNorm(OpBuilder &b, const OnnxNode &node) {
   return Values{r};
 }
 
+/// Y has X's type; the optional training outputs have the running statistics' type.
+LogicalResult inferBatchNorm(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 5)) || !node.input(0))
+    return node.error() << "needs input 0";
+  out.push_back(node.input(0).getType());
+  for (unsigned i = 1; i < node.numResults(); ++i)
+    out.push_back(node.input(3) ? node.input(3).getType() : node.input(0).getType());
+  return success();
+}
+
 Result lowerIdentity(OpBuilder &, const OnnxNode &node) { return Values{node.input(0)}; }
+
+LogicalResult foldIdentity(const OnnxNode &, Consts consts, Folded &out) {
+  if (!consts[0])
+    return failure();
+  out.push_back(consts[0]);
+  return success();
+}
 
 /// Inference Dropout is the identity, and its optional mask is all true. Training
 /// mode is accepted only when it cannot drop anything (ratio 0).
 Result lowerDropout(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
-  bool training = node.getInt("is_test", 1) == 0 && node.opset < 7;
+  bool training = false;
   if (Value t = node.input(2)) {
     DenseElementsAttr c = constantOf(t);
     if (!c)
@@ -304,7 +345,7 @@ Result lowerDropout(OpBuilder &b, const OnnxNode &node) {
     training = c.getSplatValue<bool>();
   }
   if (training) {
-    double ratio = node.getFloat("ratio", 0.5);
+    double ratio = 0.5;
     if (Value r = node.input(1)) {
       DenseElementsAttr c = constantOf(r);
       if (!c)
@@ -317,16 +358,38 @@ Result lowerDropout(OpBuilder &b, const OnnxNode &node) {
              failure();
   }
   Values out{x};
-  if (node.op->getNumResults() > 1) {
+  if (node.numResults() > 1) {
     auto type = RankedTensorType::get(shapeOf(x), b.getI1Type());
     out.push_back(constantTensor(b, node.loc(), DenseElementsAttr::get(type, true)));
   }
   return out;
 }
 
+LogicalResult inferDropout(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 1)) || !node.input(0))
+    return node.error() << "needs input 0";
+  out.push_back(node.input(0).getType());
+  if (node.numResults() > 1)
+    out.push_back(tensorOf(shapeOf(node.input(0)), IntegerType::get(node.op->getContext(), 1)));
+  return success();
+}
+
+/// Dropout 7-11: the ratio attribute becomes the opset-12 ratio input (only
+/// meaningful in training mode, which these versions do not have).
+Result upgradeDropout(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  Type elt = elementTypeOf(x);
+  if (!isFloat(elt))
+    return node.error() << "needs a floating-point input", failure();
+  Value ratio = constantTensor(
+      b, node.loc(),
+      DenseElementsAttr::get(tensorOf({}, elt), b.getFloatAttr(elt, node.getFloat("ratio", 0.5))));
+  return rebuildAs(b, node, 12, {x, ratio}, attrsWithout(node, {"ratio"}));
+}
+
 } // namespace
 
-void addElementwiseLowerings(LoweringTable &t) {
+void addElementwiseOps(OpTable &t) {
   using V = ArrayRef<int64_t>;
   using R = std::optional<int64_t>;
   addNary(t, "Add", 7, add, [](V a) -> R { return a[0] + a[1]; });
@@ -342,11 +405,11 @@ void addElementwiseLowerings(LoweringTable &t) {
   addNary(t, "Neg", 6, neg, [](V a) -> R { return -a[0]; });
   addNary(t, "Abs", 6, abs, [](V a) -> R { return a[0] < 0 ? -a[0] : a[0]; });
   addNary(t, "Relu", 6, relu);
-  t.add("Pow", 7, [](OpBuilder &b, const OnnxNode &node) -> Result {
-    if (elementTypeOf(node.input(0)).isInteger(1))
-      return node.error() << "needs a numeric base", failure();
-    return lowerBroadcast(b, node, ValueRange{node.input(0), node.input(1)}, pow);
-  });
+  t.add("Pow", 7, OpEntry::form(inferBroadcast, [](OpBuilder &b, const OnnxNode &node) -> Result {
+          if (elementTypeOf(node.input(0)).isInteger(1))
+            return node.error() << "needs a numeric base", failure();
+          return lowerBroadcast(b, node, ValueRange{node.input(0), node.input(1)}, pow);
+        }));
   addFloatUnary(t, "Sqrt", 6, unaryMath<math::SqrtOp>);
   addFloatUnary(t, "Exp", 6, unaryMath<math::ExpOp>);
   addFloatUnary(t, "Log", 6, unaryMath<math::LogOp>);
@@ -354,12 +417,13 @@ void addElementwiseLowerings(LoweringTable &t) {
   addFloatUnary(t, "Erf", 9, unaryMath<math::ErfOp>);
   addFloatUnary(t, "Sigmoid", 6, sigmoid);
   addFloatUnary(t, "LeakyRelu", 6, leakyRelu);
-  t.add("Clip", 6, lowerClip);  // min/max attributes
-  t.add("Clip", 11, lowerClip); // min/max became optional inputs
-  t.add("Cast", 6, lowerCast);
-  t.add("BatchNormalization", 7, lowerBatchNorm);
-  t.add("Identity", 1, lowerIdentity);
-  t.add("Dropout", 7, lowerDropout);
+  t.add("Clip", 6, OpEntry::upgradedBy(upgradeClip));  // min/max attributes
+  t.add("Clip", 11, OpEntry::form(inferLikeInput0, lowerClip)); // optional inputs
+  t.add("Cast", 6, OpEntry::form(inferCast, lowerCast, foldCast));
+  t.add("BatchNormalization", 7, OpEntry::form(inferBatchNorm, lowerBatchNorm));
+  t.add("Identity", 1, OpEntry::form(inferLikeInput0, lowerIdentity, foldIdentity));
+  t.add("Dropout", 7, OpEntry::upgradedBy(upgradeDropout)); // ratio attribute
+  t.add("Dropout", 12, OpEntry::form(inferDropout, lowerDropout)); // ratio, training_mode inputs
 }
 
 } // namespace nnm::onnx_to_linalg

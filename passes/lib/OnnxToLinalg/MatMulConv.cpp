@@ -90,6 +90,46 @@ Result lowerMatMul(OpBuilder &b, const OnnxNode &node) {
   return Values{reshapeTo(b, l, r, outShape)};
 }
 
+/// numpy.matmul's result shape; inner dimensions are checked when both are known.
+LogicalResult inferMatMul(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 2)) || !node.input(0) || !node.input(1))
+    return node.error() << "needs two ranked inputs";
+  auto as = shapeOf(node.input(0)), bs = shapeOf(node.input(1));
+  if (as.empty() || bs.empty())
+    return node.error() << "operands must have rank >= 1";
+  bool vecA = as.size() == 1, vecB = bs.size() == 1;
+  if (vecA)
+    as.insert(as.begin(), 1);
+  if (vecB)
+    bs.push_back(1);
+  int64_t ka = as.back(), kb = bs[bs.size() - 2];
+  if (ka != kDyn && kb != kDyn && ka != kb)
+    return node.error() << "inner dimensions differ (" << ka << " vs " << kb << ")";
+  auto batch = broadcastShapes({SmallVector<int64_t>(as.begin(), as.end() - 2),
+                                SmallVector<int64_t>(bs.begin(), bs.end() - 2)});
+  if (failed(batch))
+    return node.error() << "batch dimensions cannot be broadcast";
+  SmallVector<int64_t> shape(*batch);
+  if (!vecA)
+    shape.push_back(as[as.size() - 2]);
+  if (!vecB)
+    shape.push_back(bs.back());
+  out.push_back(tensorOf(shape, elementTypeOf(node.input(0))));
+  return success();
+}
+
+LogicalResult inferGemm(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 3)) || !node.input(0) || !node.input(1))
+    return node.error() << "needs two ranked inputs";
+  auto as = shapeOf(node.input(0)), bs = shapeOf(node.input(1));
+  if (as.size() != 2 || bs.size() != 2)
+    return node.error() << "A and B must be matrices";
+  bool ta = node.getInt("transA", 0), tb = node.getInt("transB", 0);
+  out.push_back(tensorOf({ta ? as[1] : as[0], tb ? bs[0] : bs[1]},
+                         elementTypeOf(node.input(0))));
+  return success();
+}
+
 Result lowerGemm(OpBuilder &b, const OnnxNode &node) {
   Location l = node.loc();
   Value a = node.input(0), bm = node.input(1), c = node.input(2);
@@ -206,7 +246,9 @@ LowerFn liftOneDimensional(LowerFn fn) {
       auto s = shapeOf(v);
       return reshapeTo(b, l, v, {s[0], s[1], 1, s[2]});
     };
-    SmallVector<Value> operands(node.op->getOperands());
+    SmallVector<Value> operands;
+    for (unsigned i = 0; i < node.numInputs(); ++i)
+      operands.push_back(node.input(i) ? node.input(i) : node.op->getOperand(i));
     operands[0] = unitH(x);
     if (node.opType() == "Conv" && node.input(1) && shapeOf(node.input(1)).size() == 3)
       operands[1] = unitH(node.input(1));
@@ -224,13 +266,15 @@ LowerFn liftOneDimensional(LowerFn fn) {
         attrs.push_back(a);
       }
     }
+    // A detached 2-D op only carries the operands and attributes for `fn`; it
+    // never enters the IR (the rewriter must see every change it makes).
     OperationState st(l, node.op->getName());
     st.addOperands(operands);
     st.addAttributes(attrs);
     st.addTypes(node.op->getResultTypes());
-    Operation *twoD = b.create(st);
-    auto results = fn(b, OnnxNode(twoD, node.opset));
-    twoD->erase();
+    Operation *twoD = Operation::create(st);
+    auto results = fn(b, OnnxNode(twoD));
+    twoD->destroy();
     if (failed(results))
       return failure();
     Values out;
@@ -242,7 +286,50 @@ LowerFn liftOneDimensional(LowerFn fn) {
   };
 }
 
+FailureOr<SmallVector<int64_t>> windowOutput(const OnnxNode &node, ArrayRef<int64_t> in,
+                                             ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                                             ArrayRef<int64_t> dilations) {
+  size_t n = in.size();
+  SmallVector<int64_t> out(n, kDyn);
+  if (llvm::is_contained(in, kDyn))
+    return out; // pads of SAME_* depend on the input size
+  auto pads = resolvePads(node, in, kernel, strides, dilations);
+  if (failed(pads))
+    return failure();
+  for (size_t i = 0; i < n; ++i) {
+    int64_t span = in[i] + (*pads)[i] + (*pads)[i + n] - (kernel[i] - 1) * dilations[i] - 1;
+    if (span < 0)
+      return node.error() << "the kernel is larger than the padded input", failure();
+    out[i] = span / strides[i] + 1;
+  }
+  return out;
+}
+
 namespace {
+
+/// [N, M, spatial...] for 1-D and 2-D convolutions.
+LogicalResult inferConv(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 3)) || !node.input(0) || !node.input(1))
+    return node.error() << "needs ranked X and W";
+  auto xs = shapeOf(node.input(0)), ws = shapeOf(node.input(1));
+  if ((xs.size() != 3 && xs.size() != 4) || ws.size() != xs.size())
+    return node.error() << "only 1-D and 2-D convolution (rank-3/4 input and weight) is "
+                           "supported";
+  size_t n = xs.size() - 2;
+  SmallVector<int64_t> kernel(ws.begin() + 2, ws.end());
+  auto strides = spatialAttr(node, "strides", n, 1);
+  auto dil = spatialAttr(node, "dilations", n, 1);
+  if (failed(strides) || failed(dil))
+    return failure();
+  auto spatial = windowOutput(node, SmallVector<int64_t>(xs.begin() + 2, xs.end()), kernel,
+                              *strides, *dil);
+  if (failed(spatial))
+    return failure();
+  SmallVector<int64_t> shape = {xs[0], ws[0]};
+  shape.append(spatial->begin(), spatial->end());
+  out.push_back(tensorOf(shape, elementTypeOf(node.input(0))));
+  return success();
+}
 
 Result lowerConv(OpBuilder &b, const OnnxNode &node) {
   Location l = node.loc();
@@ -310,10 +397,10 @@ Result lowerConv(OpBuilder &b, const OnnxNode &node) {
 
 } // namespace
 
-void addMatMulConvLowerings(LoweringTable &t) {
-  t.add("MatMul", 1, lowerMatMul);
-  t.add("Gemm", 7, lowerGemm); // C optional from 11, bias broadcast from 7
-  t.add("Conv", 1, liftOneDimensional(lowerConv));
+void addMatMulConvOps(OpTable &t) {
+  t.add("MatMul", 1, OpEntry::form(inferMatMul, lowerMatMul));
+  t.add("Gemm", 7, OpEntry::form(inferGemm, lowerGemm)); // C optional from 11
+  t.add("Conv", 1, OpEntry::form(inferConv, liftOneDimensional(lowerConv)));
 }
 
 } // namespace nnm::onnx_to_linalg

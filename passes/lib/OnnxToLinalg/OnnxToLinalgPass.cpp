@@ -1,5 +1,13 @@
-//===- OnnxToLinalgPass.cpp - Dispatch onnx.* ops through the table -------===//
-#include "nnm/Passes/OnnxToLinalg/LoweringTable.h"
+//===- OnnxToLinalgPass.cpp - Lower onnx.* ops through the op table -------===//
+//
+// One conversion pattern matches every `onnx.*` op and applies its table
+// entry's lowering; ops a lowering creates (other `onnx.*` ops included) are
+// legalized in turn by the conversion driver. Before converting, every op's
+// type is checked against its shape rule, and every lowered value must have
+// exactly its op's type: the ONNX level and the lowering cannot drift apart.
+//
+//===----------------------------------------------------------------------===//
+#include "nnm/Passes/OnnxToLinalg/OpTable.h"
 #include "nnm/Passes/OnnxToLinalg/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -7,6 +15,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
 
@@ -17,56 +26,115 @@ namespace nnm::onnx_to_linalg {
 
 namespace {
 
+bool isOnnx(Operation *op) {
+  return op->getName().getStringRef().starts_with(kOnnxPrefix);
+}
+bool isNone(Operation *op) { return op->getName().getStringRef() == "onnx.None"; }
+
+bool isStaticTensor(Type t) {
+  auto rt = dyn_cast<RankedTensorType>(t);
+  return rt && rt.hasStaticShape();
+}
+
+struct LowerOnnxOp : ConversionPattern {
+  LowerOnnxOp(MLIRContext *ctx, bool &reported)
+      : ConversionPattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx), reported(reported) {}
+
+  LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (!isOnnx(op) || isNone(op))
+      return failure();
+    OnnxNode node(op, operands);
+    auto fail = [&]() {
+      reported = true;
+      return failure();
+    };
+    const OpEntry *entry = lookupEntry(op);
+    if (!entry || !entry->lower) {
+      node.error() << (entry ? "this form is lowered only after nnm-onnx-upgrade"
+                             : "no lowering for this op at this opset");
+      return fail();
+    }
+    for (Value v : operands)
+      if (!isa<NoneType>(v.getType()) && !isStaticTensor(v.getType())) {
+        node.error() << "operand of type " << v.getType() << " has no static shape";
+        return fail();
+      }
+    auto results = entry->lower(rewriter, node);
+    if (failed(results))
+      return fail();
+    if (results->size() != op->getNumResults()) {
+      node.error() << "internal error: the lowering gives " << results->size()
+                   << " values for " << op->getNumResults() << " results";
+      return fail();
+    }
+    for (auto [r, v] : llvm::zip(op->getResults(), *results))
+      if (r.getType() != v.getType()) {
+        node.error() << "internal error: the shape rule gives " << r.getType()
+                     << " but the lowering produced " << v.getType();
+        return fail();
+      }
+    rewriter.replaceOp(op, *results);
+    return success();
+  }
+
+  bool &reported;
+};
+
 struct OnnxToLinalgPass : impl::OnnxToLinalgBase<OnnxToLinalgPass> {
+  /// Checks every op's declared types against its shape rule; types that are
+  /// not static yet (hand-written IR) are filled in from the rule.
+  LogicalResult checkTypes(func::FuncOp fn) {
+    WalkResult r = fn.walk([&](Operation *op) {
+      if (!isOnnx(op) || isNone(op))
+        return WalkResult::advance();
+      OnnxNode node(op);
+      if (node.opset < 0) {
+        op->emitError() << node.opType() << ": missing '" << kOpsetAttr << "'";
+        return WalkResult::interrupt();
+      }
+      SmallVector<Type> declared(op->getResultTypes());
+      const OpEntry *entry = lookupEntry(op);
+      if (!entry || !entry->infer)
+        return WalkResult::advance(); // reported by the conversion
+      if (failed(inferResultTypes(op)))
+        return WalkResult::interrupt();
+      for (auto [d, r] : llvm::zip(declared, op->getResults()))
+        if (isStaticTensor(d) && d != r.getType()) {
+          node.error() << "declared result type " << d << " differs from its shape rule ("
+                       << r.getType() << ")";
+          return WalkResult::interrupt();
+        }
+      return WalkResult::advance();
+    });
+    return failure(r.wasInterrupted());
+  }
+
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
-    SmallVector<Operation *> ops;
-    fn.walk([&](Operation *op) {
-      if (op->getName().getStringRef().starts_with("onnx."))
-        ops.push_back(op);
-    });
-    const LoweringTable &table = LoweringTable::get();
-    SmallVector<Operation *> nones;
-    for (Operation *op : ops) {
-      StringRef type = op->getName().getStringRef().drop_front(5);
-      if (type == "None") {
-        nones.push_back(op);
-        continue;
-      }
-      auto opsetAttr = op->getAttrOfType<IntegerAttr>(kOpsetAttr);
-      if (!opsetAttr) {
-        op->emitError() << type << ": missing '" << kOpsetAttr << "'";
-        return signalPassFailure();
-      }
-      OnnxNode node(op, opsetAttr.getInt());
-      for (Value v : op->getOperands()) {
-        auto t = dyn_cast<RankedTensorType>(v.getType());
-        if (!isa<NoneType>(v.getType()) && (!t || !t.hasStaticShape())) {
-          node.error() << "operand of type " << v.getType() << " has no static shape";
-          return signalPassFailure();
-        }
-      }
-      const LowerFn *lower = table.lookup(type, node.opset);
-      if (!lower) {
-        node.error() << "no lowering for this op at this opset";
-        return signalPassFailure();
-      }
-      OpBuilder b(op);
-      auto results = (*lower)(b, node);
-      if (failed(results))
-        return signalPassFailure();
-      if (results->size() != op->getNumResults()) {
-        node.error() << "lowering produced " << results->size() << " values for "
-                     << op->getNumResults() << " results";
-        return signalPassFailure();
-      }
-      op->replaceAllUsesWith(*results);
-      op->erase();
+    if (failed(checkTypes(fn)))
+      return signalPassFailure();
+    ConversionTarget target(getContext());
+    target.markUnknownOpDynamicallyLegal(
+        [](Operation *op) { return !isOnnx(op) || isNone(op); });
+    RewritePatternSet patterns(&getContext());
+    bool reported = false;
+    patterns.add<LowerOnnxOp>(&getContext(), reported);
+    LogicalResult converted = success();
+    {
+      // The driver adds "failed to legalize" after the node's own diagnostic.
+      ScopedDiagnosticHandler quiet(&getContext(), [&](Diagnostic &d) {
+        return success(reported && d.str().find("failed to legalize") != std::string::npos);
+      });
+      converted = applyPartialConversion(fn, target, std::move(patterns));
     }
-    for (Operation *op : nones)
-      if (op->use_empty())
+    if (failed(converted))
+      return signalPassFailure();
+    fn.walk([](Operation *op) {
+      if (isNone(op) && op->use_empty())
         op->erase();
-    // Result types are known only now: refresh the function type from its return.
+    });
+    // Result types may have been refined: refresh the function type from its return.
     auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
     fn.setType(FunctionType::get(&getContext(), fn.getArgumentTypes(),
                                  ret.getOperandTypes()));

@@ -8,56 +8,93 @@ using namespace mlir;
 namespace nnm::onnx_to_linalg {
 namespace {
 
-/// Window geometry of a 2-D pool: kernel, strides, dilations, pads (with the
-/// extra end padding ceil_mode needs) and the output size.
+/// Window geometry of a pool over n spatial dims: kernel, strides, dilations,
+/// pads (begins, then ends), the extra end padding ceil_mode needs and the
+/// output size.
 struct Window {
-  SmallVector<int64_t> kernel, strides, dilations, pads, out;
-  SmallVector<int64_t> extraEnd = {0, 0};
+  SmallVector<int64_t> kernel, strides, dilations, pads, out, extraEnd;
 
   /// Pads including the extra end padding of ceil_mode.
   SmallVector<int64_t> paddedPads() const {
     SmallVector<int64_t> p = pads;
-    p[2] += extraEnd[0];
-    p[3] += extraEnd[1];
+    size_t n = kernel.size();
+    for (size_t i = 0; i < n; ++i)
+      p[n + i] += extraEnd[i];
     return p;
   }
 };
 
-/// Checks a pool node's input (rank 4 after the 1-D lift) and computes its window.
-FailureOr<Window> poolWindow(const OnnxNode &node) {
-  auto xs = shapeOf(node.input(0));
-  if (xs.size() != 4)
+/// The window of a pool node over input shape `xs` (rank 3 or 4); kDyn input
+/// dims give kDyn output dims.
+FailureOr<Window> poolWindow(const OnnxNode &node, ArrayRef<int64_t> xs) {
+  if (xs.size() != 3 && xs.size() != 4)
     return node.error() << "only 1-D and 2-D pooling (rank-3/4 input) is supported", failure();
+  size_t n = xs.size() - 2;
   Window w;
   auto ks = node.getInts("kernel_shape");
-  if (!ks || ks->size() != 2)
+  if (!ks || ks->size() != n)
     return node.error() << "only 1-D and 2-D pooling with a matching kernel_shape is supported",
            failure();
   w.kernel.assign(ks->begin(), ks->end());
-  auto s = spatialAttr(node, "strides", 2, 1);
-  auto d = spatialAttr(node, "dilations", 2, 1);
+  auto s = spatialAttr(node, "strides", n, 1);
+  auto d = spatialAttr(node, "dilations", n, 1);
   if (failed(s) || failed(d))
     return failure();
   w.strides = *s;
   w.dilations = *d;
-  auto p = resolvePads(node, {xs[2], xs[3]}, w.kernel, w.strides, w.dilations);
+  SmallVector<int64_t> in(xs.begin() + 2, xs.end());
+  w.out.assign(n, kDyn);
+  w.extraEnd.assign(n, 0);
+  if (llvm::is_contained(in, kDyn))
+    return w;
+  auto p = resolvePads(node, in, w.kernel, w.strides, w.dilations);
   if (failed(p))
     return failure();
   w.pads = *p;
   bool ceil = node.getInt("ceil_mode", 0);
-  for (int i = 0; i < 2; ++i) {
-    int64_t span = xs[2 + i] + w.pads[i] + w.pads[i + 2] - (w.kernel[i] - 1) * w.dilations[i] - 1;
+  for (size_t i = 0; i < n; ++i) {
+    int64_t span = in[i] + w.pads[i] + w.pads[i + n] - (w.kernel[i] - 1) * w.dilations[i] - 1;
     if (span < 0)
       return node.error() << "the kernel is larger than the padded input", failure();
     int64_t o = (ceil ? (span + w.strides[i] - 1) / w.strides[i] : span / w.strides[i]) + 1;
     // A last window that would start in the end padding is dropped (as ONNX Runtime does).
-    if (ceil && (o - 1) * w.strides[i] >= xs[2 + i] + w.pads[i])
+    if (ceil && (o - 1) * w.strides[i] >= in[i] + w.pads[i])
       --o;
-    w.out.push_back(o);
+    w.out[i] = o;
     int64_t needed = (o - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] + 1;
-    w.extraEnd[i] = std::max<int64_t>(0, needed - (xs[2 + i] + w.pads[i] + w.pads[i + 2]));
+    w.extraEnd[i] = std::max<int64_t>(0, needed - (in[i] + w.pads[i] + w.pads[i + n]));
   }
   return w;
+}
+
+/// [N, C, out...]; MaxPool's optional Indices output is int64 of the same shape.
+LogicalResult inferPool(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 1)) || !node.input(0))
+    return node.error() << "needs a ranked input";
+  auto xs = shapeOf(node.input(0));
+  auto w = poolWindow(node, xs);
+  if (failed(w))
+    return failure();
+  SmallVector<int64_t> shape = {xs[0], xs[1]};
+  shape.append(w->out.begin(), w->out.end());
+  out.push_back(tensorOf(shape, elementTypeOf(node.input(0))));
+  for (unsigned i = 1; i < node.numResults(); ++i)
+    out.push_back(tensorOf(shape, IntegerType::get(node.op->getContext(), 64)));
+  return success();
+}
+
+/// [N, C, 1, ...]: one value per channel.
+LogicalResult inferGlobalPool(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 1)) || !node.input(0))
+    return node.error() << "needs a ranked input";
+  auto xs = shapeOf(node.input(0));
+  if (xs.size() < 3)
+    return node.error() << "input must have rank >= 3";
+  SmallVector<int64_t> shape(xs.size(), 1);
+  shape[0] = xs[0];
+  shape[1] = xs[1];
+  out.push_back(tensorOf(shape, elementTypeOf(node.input(0))));
+  return success();
 }
 
 /// Pads `x` with `value` (ceil_mode's extra end padding included) and pools it
@@ -77,7 +114,7 @@ Value buildPool(OpBuilder &b, Location l, Value x, const Window &w, Value value)
 Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
   if (node.op->getNumResults() > 1)
     return node.error() << "the Indices output is not supported", failure();
-  auto w = poolWindow(node);
+  auto w = poolWindow(node, shapeOf(node.input(0)));
   if (failed(w))
     return failure();
   Value x = node.input(0);
@@ -87,7 +124,7 @@ Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
 }
 
 Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {
-  auto w = poolWindow(node);
+  auto w = poolWindow(node, shapeOf(node.input(0)));
   if (failed(w))
     return failure();
   Value x = node.input(0);
@@ -150,10 +187,10 @@ Result lowerGlobalAveragePool(OpBuilder &b, const OnnxNode &node) {
 
 } // namespace
 
-void addPoolingLowerings(LoweringTable &t) {
-  t.add("MaxPool", 1, liftOneDimensional(lowerMaxPool));
-  t.add("AveragePool", 1, liftOneDimensional(lowerAveragePool));
-  t.add("GlobalAveragePool", 1, lowerGlobalAveragePool);
+void addPoolingOps(OpTable &t) {
+  t.add("MaxPool", 1, OpEntry::form(inferPool, liftOneDimensional(lowerMaxPool)));
+  t.add("AveragePool", 1, OpEntry::form(inferPool, liftOneDimensional(lowerAveragePool)));
+  t.add("GlobalAveragePool", 1, OpEntry::form(inferGlobalPool, lowerGlobalAveragePool));
 }
 
 } // namespace nnm::onnx_to_linalg

@@ -15,7 +15,8 @@ class OpPassManager;
 
 namespace nnm {
 
-/// ONNX-level IR to linalg on tensors (nnm-linalg-pipeline).
+/// ONNX-level IR to linalg on tensors: upgrade, fold, graph rewrites, lowering
+/// (nnm-linalg-pipeline).
 void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm);
 /// Tensor-level fusion of elementwise producers into consumers (part of a back
 /// end's tensor-transform stage).

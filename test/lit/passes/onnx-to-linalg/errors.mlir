@@ -1,4 +1,4 @@
-// RUN: nnmodel-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics --nnm-onnx-to-linalg
+// RUN: nnmodel-opt %s --allow-unregistered-dialect --split-input-file --verify-diagnostics --nnm-onnx-upgrade --nnm-onnx-fold --nnm-onnx-to-linalg
 
 func.func @reshape_needs_constant(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<*xf32> {
   // expected-error @+1 {{Reshape (opset 13): input 1 (shape) must be an integer tensor known at compile time}}

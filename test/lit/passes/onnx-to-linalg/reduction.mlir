@@ -1,4 +1,4 @@
-// RUN: nnmodel-opt %s --allow-unregistered-dialect --split-input-file --nnm-onnx-to-linalg | FileCheck %s
+// RUN: nnmodel-opt %s --allow-unregistered-dialect --split-input-file --nnm-onnx-upgrade --nnm-onnx-fold --nnm-onnx-to-linalg | FileCheck %s
 
 // ReduceSum before opset 13 takes axes as an attribute; keepdims defaults to 1.
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
@@ -166,20 +166,20 @@ func.func @softmax_13_axis1(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
 
 // -----
 
-// Softmax before opset 13 coerces to 2-D at axis: axis = 1 reduces axes 1 and 2 together.
-// CHECK-DAG: #[[BCAST:.*]] = affine_map<(d0, d1, d2) -> (d0, 0, 0)>
+// Softmax before opset 13 coerces to 2-D at axis: nnm-onnx-upgrade makes it
+// Flatten -> Softmax(axis 1) -> Reshape, so axes 1 and 2 are reduced together.
 // CHECK-LABEL: func.func @softmax_11_axis1
+// CHECK: tensor.expand_shape %{{.*}} output_shape [2, 12]
 // CHECK: linalg.generic
-// CHECK-SAME: iterator_types = ["parallel", "reduction", "reduction"]
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
 // CHECK-SAME: outs(%{{.*}} : tensor<2xf32>)
 // CHECK: arith.maximumf
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BCAST]], #{{.*}}]
 // CHECK: math.exp
 // CHECK: linalg.generic
-// CHECK-SAME: iterator_types = ["parallel", "reduction", "reduction"]
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
 // CHECK: arith.addf
-// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BCAST]], #{{.*}}]
 // CHECK: arith.divf
+// CHECK: tensor.expand_shape %{{.*}} output_shape [2, 3, 4]
 // CHECK: return %{{.*}} : tensor<2x3x4xf32>
 func.func @softmax_11_axis1(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
   %0 = "onnx.Softmax"(%x) {axis = 1 : i64, onnx.opset = 11 : i64} : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
@@ -190,8 +190,9 @@ func.func @softmax_11_axis1(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
 
 // Softmax at opset 11 defaults to axis = 1: every axis after the batch is reduced.
 // CHECK-LABEL: func.func @softmax_11_default_axis
+// CHECK: tensor.expand_shape %{{.*}} output_shape [2, 24]
 // CHECK: linalg.generic
-// CHECK-SAME: iterator_types = ["parallel", "reduction", "reduction", "reduction"]
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
 // CHECK-SAME: outs(%{{.*}} : tensor<2xf32>)
 // CHECK: arith.maximumf
 // CHECK: math.exp

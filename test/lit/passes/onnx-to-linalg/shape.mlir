@@ -1,4 +1,4 @@
-// RUN: nnmodel-opt %s --allow-unregistered-dialect --split-input-file --nnm-onnx-to-linalg | FileCheck %s
+// RUN: nnmodel-opt %s --allow-unregistered-dialect --split-input-file --nnm-onnx-upgrade --nnm-onnx-fold --nnm-onnx-to-linalg | FileCheck %s
 
 // Reshape: 0 copies the input dimension, -1 takes the rest (2 x 12).
 // CHECK-LABEL: func.func @reshape_zero_and_minus_one
@@ -304,9 +304,10 @@ func.func @pad_constant(%x: tensor<2x3xf32>) -> tensor<3x6xf32> {
 
 // -----
 
-// Pad before opset 11 takes pads and value as attributes.
+// Pad before opset 11 takes pads and value as attributes (upgraded to inputs).
 // CHECK-LABEL: func.func @pad_attr_form
-// CHECK: %[[V:.*]] = arith.constant 2.000000e+00 : f32
+// CHECK: %[[C:.*]] = arith.constant dense<2.000000e+00> : tensor<f32>
+// CHECK: %[[V:.*]] = tensor.extract %[[C]][]
 // CHECK: tensor.pad %arg0 low[1, 0] high[1, 0]
 // CHECK: tensor.yield %[[V]] : f32
 // CHECK: } : tensor<2x3xf32> to tensor<4x3xf32>

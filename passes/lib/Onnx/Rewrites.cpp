@@ -1,0 +1,101 @@
+//===- Rewrites.cpp - Graph rewrites on the typed ONNX level --------------===//
+//
+// Each pattern says what it does in one line. New ops are built with
+// buildOnnxOp, which types them by their shape rules.
+//
+//===----------------------------------------------------------------------===//
+#include "nnm/Passes/Onnx/Passes.h"
+#include "nnm/Passes/OnnxToLinalg/OpTable.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace nnm::onnx_level {
+
+#define GEN_PASS_DEF_ONNXOPTIMIZE
+#include "nnm/Passes/Onnx/Passes.h.inc"
+
+namespace {
+
+using onnx_to_linalg::OnnxNode;
+
+/// Matches `onnx.<opType>` in its newest table form.
+struct OnnxPattern : RewritePattern {
+  OnnxPattern(StringRef opType, MLIRContext *ctx)
+      : RewritePattern((std::string(onnx_to_linalg::kOnnxPrefix) + opType.str()), 1, ctx) {}
+};
+
+// Identity(x) -> x
+struct DropIdentity : OnnxPattern {
+  explicit DropIdentity(MLIRContext *ctx) : OnnxPattern("Identity", ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (op->getNumOperands() != 1 || op->getOperand(0).getType() != op->getResult(0).getType())
+      return failure();
+    rewriter.replaceOp(op, op->getOperand(0));
+    return success();
+  }
+};
+
+// Transpose(Transpose(x, p), q) -> Transpose(x, p∘q), or x when p∘q is the identity
+struct FoldTransposePair : OnnxPattern {
+  explicit FoldTransposePair(MLIRContext *ctx) : OnnxPattern("Transpose", ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    Operation *inner = op->getOperand(0).getDefiningOp();
+    if (!inner || inner->getName() != op->getName())
+      return failure();
+    auto innerType = dyn_cast<RankedTensorType>(inner->getOperand(0).getType());
+    if (!innerType)
+      return failure();
+    int64_t rank = innerType.getRank();
+    auto permOf = [&](Operation *t) {
+      SmallVector<int64_t> perm;
+      if (auto p = OnnxNode(t).getInts("perm"))
+        perm.assign(p->begin(), p->end());
+      else
+        for (int64_t i = rank - 1; i >= 0; --i)
+          perm.push_back(i);
+      return perm;
+    };
+    SmallVector<int64_t> p = permOf(inner), q = permOf(op);
+    if (int64_t(p.size()) != rank || int64_t(q.size()) != rank)
+      return failure();
+    // out[i] = mid[q[i]] = x[p[q[i]]]
+    SmallVector<int64_t> composed;
+    bool identity = true;
+    for (int64_t i = 0; i < rank; ++i) {
+      composed.push_back(p[q[i]]);
+      identity = identity && composed.back() == i;
+    }
+    if (identity && innerType == op->getResult(0).getType()) {
+      rewriter.replaceOp(op, inner->getOperand(0));
+      return success();
+    }
+    auto fused = onnx_to_linalg::buildOnnxOp(
+        rewriter, op->getLoc(), "Transpose", OnnxNode(op).opset, {inner->getOperand(0)},
+        {rewriter.getNamedAttr("perm", rewriter.getDenseI64ArrayAttr(composed))});
+    if (failed(fused) || (*fused)->getResult(0).getType() != op->getResult(0).getType())
+      return failure();
+    rewriter.replaceOp(op, (*fused)->getResults());
+    return success();
+  }
+};
+
+struct OnnxOptimizePass : impl::OnnxOptimizeBase<OnnxOptimizePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateOnnxRewritePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+void populateOnnxRewritePatterns(RewritePatternSet &patterns) {
+  patterns.add<DropIdentity, FoldTransposePair>(patterns.getContext());
+}
+
+} // namespace nnm::onnx_level
