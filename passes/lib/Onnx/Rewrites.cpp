@@ -28,6 +28,13 @@ struct OnnxPattern : RewritePattern {
       : RewritePattern((std::string(onnx_to_linalg::kOnnxPrefix) + opType.str()), 1, ctx) {}
 };
 
+/// ONNX ops have no side effects, but the driver cannot know that of
+/// unregistered ops: patterns erase what they leave unused.
+void eraseIfUnused(PatternRewriter &rewriter, Operation *op) {
+  if (op->use_empty())
+    rewriter.eraseOp(op);
+}
+
 // Identity(x) -> x
 struct DropIdentity : OnnxPattern {
   explicit DropIdentity(MLIRContext *ctx) : OnnxPattern("Identity", ctx) {}
@@ -71,6 +78,7 @@ struct FoldTransposePair : OnnxPattern {
     }
     if (identity && innerType == op->getResult(0).getType()) {
       rewriter.replaceOp(op, inner->getOperand(0));
+      eraseIfUnused(rewriter, inner);
       return success();
     }
     auto fused = onnx_to_linalg::buildOnnxOp(
@@ -79,6 +87,7 @@ struct FoldTransposePair : OnnxPattern {
     if (failed(fused) || (*fused)->getResult(0).getType() != op->getResult(0).getType())
       return failure();
     rewriter.replaceOp(op, (*fused)->getResults());
+    eraseIfUnused(rewriter, inner);
     return success();
   }
 };

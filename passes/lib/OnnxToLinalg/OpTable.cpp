@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <algorithm>
 
@@ -171,8 +172,22 @@ LogicalResult inferResultTypes(Operation *op) {
   if (types.size() != op->getNumResults())
     return node.error() << "the shape rule gives " << types.size() << " types for "
                         << op->getNumResults() << " results";
-  for (auto [r, t] : llvm::zip(op->getResults(), types))
-    r.setType(t);
+  for (auto [r, t] : llvm::zip(op->getResults(), types)) {
+    // A static declared type is a promise: the rule must agree with it (it may
+    // know less while a shape operand is not folded yet).
+    auto declared = dyn_cast<RankedTensorType>(r.getType());
+    if (declared && declared.hasStaticShape() && declared != t &&
+        (getElementTypeOrSelf(t) != declared.getElementType() ||
+         failed(verifyCompatibleShape(declared, t))))
+      return node.error() << "declared result type " << declared
+                          << " differs from its shape rule (" << t << ")";
+  }
+  for (auto [r, t] : llvm::zip(op->getResults(), types)) {
+    auto refined = dyn_cast<RankedTensorType>(t);
+    if (!isa<RankedTensorType>(r.getType()) || (refined && refined.hasStaticShape()) ||
+        !cast<RankedTensorType>(r.getType()).hasStaticShape())
+      r.setType(t);
+  }
   return success();
 }
 

@@ -163,26 +163,23 @@ Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {
   return Values{y};
 }
 
+/// GlobalAveragePool(x) = ReduceMean(x, axes = [2, ...], keepdims = 1): the
+/// lowering decomposes into another ONNX op, which the conversion lowers next.
 Result lowerGlobalAveragePool(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
   auto xs = shapeOf(x);
   if (xs.size() < 3)
     return node.error() << "input must have rank >= 3", failure();
-  Location l = node.loc();
-  Type elt = elementTypeOf(x);
+  if (!isFloat(elementTypeOf(x)))
+    return node.error() << "needs a floating-point input", failure();
   SmallVector<int64_t> axes;
-  int64_t count = 1;
-  for (size_t i = 2; i < xs.size(); ++i) {
+  for (size_t i = 2; i < xs.size(); ++i)
     axes.push_back(i);
-    count *= xs[i];
-  }
-  Value sum = buildReduce(b, l, x, axes, /*keepdims=*/true, "sum");
-  Value y = buildElementwise(b, l, ValueRange{sum}, shapeOf(sum), elt,
-                             [&](OpBuilder &nb, Location nl, ValueRange a) {
-                               return arith::DivFOp::create(
-                                   nb, nl, a[0], scalarConst(nb, nl, elt, double(count)));
-                             });
-  return Values{y};
+  auto mean = buildOnnxOp(b, node.loc(), "ReduceMean", 18, {x, i64Tensor(b, node.loc(), axes)},
+                          {b.getNamedAttr("keepdims", b.getI64IntegerAttr(1))});
+  if (failed(mean))
+    return failure();
+  return Values{(*mean)->getResult(0)};
 }
 
 } // namespace

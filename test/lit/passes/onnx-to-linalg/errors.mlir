@@ -79,3 +79,12 @@ func.func @gather_index_out_of_range(%x: tensor<5x4xf32>) -> tensor<5x1xf32> {
   %0 = "onnx.Gather"(%x, %i) {axis = 1 : i64, onnx.opset = 13 : i64} : (tensor<5x4xf32>, tensor<1xi64>) -> tensor<5x1xf32>
   return %0 : tensor<5x1xf32>
 }
+
+// -----
+
+// A static result type that disagrees with the op's shape rule is refused.
+func.func @declared_type_disagrees(%x: tensor<2x3xf32>) -> tensor<3x3xf32> {
+  // expected-error @+1 {{Relu (opset 14): declared result type 'tensor<3x3xf32>' differs from its shape rule ('tensor<2x3xf32>')}}
+  %0 = "onnx.Relu"(%x) {onnx.opset = 14 : i64} : (tensor<2x3xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}

@@ -133,7 +133,9 @@ func.func @avgpool_1d(%x: tensor<1x2x7xf32>) -> tensor<1x2x4xf32> {
 
 // -----
 
-// GlobalAveragePool: a sum over H and W kept as unit dims, divided by H*W = 35.
+// GlobalAveragePool decomposes into onnx.ReduceMean, which is lowered in turn: a
+// sum over H and W kept as unit dims, divided by H*W = 35.
+// CHECK-NOT: onnx.
 // CHECK-LABEL: func.func @global_avgpool
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction", "reduction"]

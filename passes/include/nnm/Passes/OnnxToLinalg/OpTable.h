@@ -166,7 +166,8 @@ mlir::FailureOr<Values> createOrFold(mlir::OpBuilder &b, mlir::Location loc,
 /// `op` is erased when replaced.
 mlir::FailureOr<Values> upgradeToNewestForm(mlir::OpBuilder &b, mlir::Operation *op);
 
-/// Re-derives the result types of `op` from its shape rule and sets them.
+/// Re-derives the result types of `op` from its shape rule and sets them; a
+/// static type already on a result must agree with the rule (else an error).
 mlir::LogicalResult inferResultTypes(mlir::Operation *op);
 
 /// Folds `op` when its rule can: constants replace its results, `op` is
