@@ -1,7 +1,7 @@
 //===- Import.cpp - ONNX ModelProto to ONNX-level MLIR --------------------===//
 //
 // Parses with libonnx's protobuf classes; validation is our own: every node
-// is checked against the lowering table before any IR is built, and every
+// is checked against the op table before any IR is built, and every
 // problem is reported at once.
 //
 //===----------------------------------------------------------------------===//
@@ -196,7 +196,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     return fail("model has no graph"), nullptr;
   const onnx::GraphProto &g = model.graph();
 
-  // Validate every node against the lowering table first.
+  // Validate every node against the op table first.
   int64_t index = 0;
   for (const auto &node : g.node()) {
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
