@@ -143,7 +143,9 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   MLIRContext ctx(registry, MLIRContext::Threading::DISABLED);
   DiagnosticCollector diags(ctx, errors);
 
-  OwningOpRef<ModuleOp> module = importOnnxFile(ctx, o.modelPath, o.import, info, errors);
+  ImportOptions importOptions = o.import;
+  importOptions.keepSymbolicDims = o.emit == EmitKind::OnnxMlir; // printing needs no static shape
+  OwningOpRef<ModuleOp> module = importOnnxFile(ctx, o.modelPath, importOptions, info, errors);
   if (!module)
     return false;
   (*module)->setAttr(kTargetAttr, targetAttr(ctx, target));

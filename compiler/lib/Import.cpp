@@ -228,6 +228,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   // Graph inputs (those not backed by an initializer) become function arguments.
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  SmallVector<ArrayAttr> argDimNames;
   SmallVector<std::pair<std::string, DenseElementsAttr>> bound;
   std::map<std::string, std::string> unusedBinds = options.boundInputs;
   for (const auto &in : g.input()) {
@@ -264,14 +265,20 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
       continue;
     }
     SmallVector<int64_t> shape;
+    SmallVector<Attribute> dimNames; // the model's name of each dimension ("" if none)
+    bool symbolic = false;
     int64_t d = 0;
     for (const auto &dim : tt.shape().dim()) {
+      std::string sym = dim.has_dim_param() ? dim.dim_param() : "";
+      dimNames.push_back(b.getStringAttr(dim.has_dim_value() ? "" : sym));
       if (dim.has_dim_value()) {
         shape.push_back(dim.dim_value());
-      } else if (dim.has_dim_param() && options.dims.count(dim.dim_param())) {
-        shape.push_back(options.dims.at(dim.dim_param()));
+      } else if (!sym.empty() && options.dims.count(sym)) {
+        shape.push_back(options.dims.at(sym));
+      } else if (!sym.empty() && options.keepSymbolicDims) {
+        shape.push_back(ShapedType::kDynamic);
+        symbolic = true;
       } else {
-        std::string sym = dim.has_dim_param() ? dim.dim_param() : "";
         fail(what + ": dimension " + std::to_string(d) +
              (sym.empty() ? " is unknown; give the input a static shape"
                           : " ('" + sym + "') is symbolic; pin it with --dim " + sym + "=N"));
@@ -282,6 +289,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
       continue;
     argTypes.push_back(RankedTensorType::get(shape, elt));
     argNames.push_back(in.name());
+    argDimNames.push_back(symbolic ? b.getArrayAttr(dimNames) : ArrayAttr());
     TensorSig sig;
     sig.name = in.name();
     sig.shape.assign(shape.begin(), shape.end());
@@ -296,6 +304,9 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   auto fnType = b.getFunctionType(argTypes, {});
   auto fn = func::FuncOp::create(b, NameLoc::get(b.getStringAttr(g.name())), kGraphFunction,
                                  fnType);
+  for (size_t i = 0; i < argDimNames.size(); ++i)
+    if (argDimNames[i])
+      fn.setArgAttr(i, kDimNamesAttr, argDimNames[i]);
   Block *entry = fn.addEntryBlock();
   for (size_t i = 0; i < argNames.size(); ++i)
     values[argNames[i]] = entry->getArgument(i);

@@ -19,7 +19,14 @@ struct ImportOptions {
   /// Graph inputs whose values are fixed at compile time (--bind NAME=FILE):
   /// they become constants and leave the generated API's parameter list.
   std::map<std::string, std::string> boundInputs;
+  /// Keep an unpinned symbolic dimension as `?` (its name in the argument
+  /// attribute kDimNamesAttr) instead of refusing it; only the ONNX level can
+  /// be printed then, since lowering needs static shapes.
+  bool keepSymbolicDims = false;
 };
+
+/// Argument attribute naming each dimension of a graph input ("" for a fixed one).
+constexpr const char *kDimNamesAttr = "onnx.dim_params";
 
 /// Name of the graph function in the imported module.
 constexpr const char *kGraphFunction = "main_graph";
