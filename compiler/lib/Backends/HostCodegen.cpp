@@ -2,6 +2,7 @@
 #include "HostCodegen.h"
 
 #include "nnm/Compiler/ModelInfo.h"
+#include "nnm/Passes/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -244,6 +245,21 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
     return false;
   out.objects.push_back(std::move(obj));
   return true;
+}
+
+bool HostBackend::resolveTarget(TargetDescription &target, std::string &error) const {
+  return resolveHostTarget(target, error);
+}
+
+void HostBackend::buildBufferizeAndLower(mlir::OpPassManager &pm) const {
+  buildBufferizePipeline(pm);
+  buildHostLlvmPipeline(pm);
+}
+
+bool HostBackend::serialize(mlir::ModuleOp module, const TargetDescription &target,
+                            const ModelInfo &info, const std::string &metadataJson,
+                            bool wantLlvmText, SerializedTarget &out, std::string &error) const {
+  return serializeHostModule(module, target, info, metadataJson, wantLlvmText, out, error);
 }
 
 bool emitBlobObject(const TargetDescription &target, const std::string &symbol,

@@ -26,6 +26,18 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
                          const ModelInfo &info, const std::string &metadataJson,
                          bool wantLlvmText, SerializedTarget &out, std::string &error);
 
+/// A back end whose code runs on the host CPU: the host target, bufferization
+/// and host loops down to the LLVM dialect, one object with the exported API.
+/// Back ends derive from it and change the stages they need.
+class HostBackend : public TargetBackend {
+public:
+  bool resolveTarget(TargetDescription &target, std::string &error) const override;
+  void buildBufferizeAndLower(mlir::OpPassManager &pm) const override;
+  bool serialize(mlir::ModuleOp module, const TargetDescription &target, const ModelInfo &info,
+                 const std::string &metadataJson, bool wantLlvmText, SerializedTarget &out,
+                 std::string &error) const override;
+};
+
 /// Emits an object holding one read-only blob in `section` (for device payloads).
 bool emitBlobObject(const TargetDescription &target, const std::string &symbol,
                     const std::string &section, const std::string &bytes,

@@ -43,9 +43,7 @@ struct OnnxFoldPass : impl::OnnxFoldBase<OnnxFoldPass> {
     for (Operation *op : llvm::reverse(onnxOps))
       if (op->use_empty())
         op->erase();
-    auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
-    fn.setType(FunctionType::get(&getContext(), fn.getArgumentTypes(),
-                                 ret.getOperandTypes()));
+    onnx_to_linalg::syncFunctionType(fn);
   }
 };
 

@@ -27,9 +27,7 @@ struct OnnxUpgradePass : impl::OnnxUpgradeBase<OnnxUpgradePass> {
         return signalPassFailure();
     // A decomposed op may leave a type that nnm-onnx-fold refines later.
     func::FuncOp fn = getOperation();
-    auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
-    fn.setType(FunctionType::get(&getContext(), fn.getArgumentTypes(),
-                                 ret.getOperandTypes()));
+    onnx_to_linalg::syncFunctionType(fn);
   }
 };
 

@@ -86,10 +86,15 @@ LogicalResult inferBroadcast(const OnnxNode &node, Types &out) {
   return success();
 }
 
-std::optional<SmallVector<int64_t>> constantIntsOf(const OnnxNode &node, unsigned i) {
+std::optional<SmallVector<int64_t>> constantIntsOf(const OnnxNode &node, unsigned i,
+                                                   const char *what) {
   DenseElementsAttr c = constantOf(node.input(i));
-  if (!c || !isa<IntegerType>(c.getElementType()))
+  if (!c || !isa<IntegerType>(c.getElementType())) {
+    if (what)
+      node.error() << "input " << i << " (" << what
+                   << ") must be an integer tensor known at compile time";
     return std::nullopt;
+  }
   SmallVector<int64_t> out;
   for (const APInt &v : c.getValues<APInt>())
     out.push_back(v.getSExtValue());
@@ -251,20 +256,6 @@ DenseElementsAttr constantOf(Value v) {
   if (v && matchPattern(v, m_Constant(&attr)))
     return attr;
   return {};
-}
-
-FailureOr<SmallVector<int64_t>> constantInts(const OnnxNode &node, unsigned input,
-                                             StringRef what) {
-  DenseElementsAttr c = constantOf(node.input(input));
-  if (!c || !isa<IntegerType>(c.getElementType())) {
-    node.error() << "input " << input << " (" << what
-                 << ") must be an integer tensor known at compile time";
-    return failure();
-  }
-  SmallVector<int64_t> out;
-  for (const APInt &v : c.getValues<APInt>())
-    out.push_back(v.getSExtValue());
-  return out;
 }
 
 Value constantTensor(OpBuilder &b, Location loc, DenseElementsAttr a) {

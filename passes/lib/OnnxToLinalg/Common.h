@@ -43,9 +43,10 @@ mlir::LogicalResult requireRanked(const OnnxNode &node, unsigned count);
 mlir::LogicalResult inferLikeInput0(const OnnxNode &node, Types &out);
 /// One result: the broadcast of every present input, element type of input 0.
 mlir::LogicalResult inferBroadcast(const OnnxNode &node, Types &out);
-/// Integer values of constant input `i`; nullopt (no diagnostic) when it is not
-/// a constant.
-std::optional<llvm::SmallVector<int64_t>> constantIntsOf(const OnnxNode &node, unsigned i);
+/// Integer values of constant input `i`; nullopt when it is not a constant,
+/// with a diagnostic naming the input as `what` when `what` is given.
+std::optional<llvm::SmallVector<int64_t>> constantIntsOf(const OnnxNode &node, unsigned i,
+                                                         const char *what = nullptr);
 /// Constant i64 tensor of `values` (a 1-D shape operand).
 mlir::Value i64Tensor(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> values);
 /// Attributes of `node` without `drop` and without the opset.
@@ -88,10 +89,6 @@ mlir::Value buildReduce(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 
 /// The constant behind `v`, when it is one (arith.constant with dense elements).
 mlir::DenseElementsAttr constantOf(mlir::Value v);
-/// Integer values of a constant tensor input, or failure with a diagnostic that
-/// names the input as needing a compile-time constant.
-mlir::FailureOr<llvm::SmallVector<int64_t>> constantInts(const OnnxNode &node, unsigned input,
-                                                         llvm::StringRef what);
 /// Makes an arith.constant from a dense attribute.
 mlir::Value constantTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::DenseElementsAttr a);
 

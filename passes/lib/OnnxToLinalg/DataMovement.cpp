@@ -268,12 +268,9 @@ FailureOr<StridedPlan> splitPlan(const OnnxNode &node, ArrayRef<int64_t> in, boo
   int64_t n = node.numResults(), dim = in[*axis];
   SmallVector<int64_t> sizes;
   if (node.input(1)) {
-    auto s = constantIntsOf(node, 1);
-    if (!s) {
-      if (diagnose)
-        node.error() << "input 1 (split) must be an integer tensor known at compile time";
+    auto s = constantIntsOf(node, 1, diagnose ? "split" : nullptr);
+    if (!s)
       return failure();
-    }
     sizes = *s;
   } else {
     if (dim == kDyn)
@@ -324,15 +321,19 @@ LogicalResult inferSplit(const OnnxNode &node, Types &out) {
   return success();
 }
 
-LogicalResult foldSplit(const OnnxNode &node, Consts consts, Folded &out) {
-  if (!smallConstant(consts[0]))
-    return failure();
-  auto plan = splitPlan(node, consts[0].getType().getShape(), false);
+/// The reads of `plan` from a small constant, as constants.
+LogicalResult foldPlan(DenseElementsAttr c, FailureOr<StridedPlan> plan, Folded &out) {
   if (failed(plan))
     return failure();
   for (size_t i = 0; i < plan->shapes.size(); ++i)
-    out.push_back(foldStrided(consts[0], plan->starts[i], plan->steps[i], plan->shapes[i]));
+    out.push_back(foldStrided(c, plan->starts[i], plan->steps[i], plan->shapes[i]));
   return success();
+}
+
+LogicalResult foldSplit(const OnnxNode &node, Consts consts, Folded &out) {
+  if (!smallConstant(consts[0]))
+    return failure();
+  return foldPlan(consts[0], splitPlan(node, consts[0].getType().getShape(), false), out);
 }
 
 Result lowerSplit(OpBuilder &b, const OnnxNode &node) {
@@ -375,12 +376,8 @@ Result upgradeSplitEven(OpBuilder &b, const OnnxNode &node) {
 /// Slice geometry: per-dimension start, step and output size.
 FailureOr<StridedPlan> slicePlan(const OnnxNode &node, ArrayRef<int64_t> in, bool diagnose) {
   int64_t rank = in.size();
-  auto need = [&](unsigned i, const char *what) -> std::optional<SmallVector<int64_t>> {
-    auto c = constantIntsOf(node, i);
-    if (!c && diagnose)
-      node.error() << "input " << i << " (" << what
-                   << ") must be an integer tensor known at compile time";
-    return c;
+  auto need = [&](unsigned i, const char *what) {
+    return constantIntsOf(node, i, diagnose ? what : nullptr);
   };
   auto starts = need(1, "starts"), ends = need(2, "ends");
   if (!starts || !ends)
@@ -463,11 +460,7 @@ LogicalResult inferSlice(const OnnxNode &node, Types &out) {
 LogicalResult foldSlice(const OnnxNode &node, Consts consts, Folded &out) {
   if (!smallConstant(consts[0]))
     return failure();
-  auto plan = slicePlan(node, consts[0].getType().getShape(), false);
-  if (failed(plan))
-    return failure();
-  out.push_back(foldStrided(consts[0], plan->starts[0], plan->steps[0], plan->shapes[0]));
-  return success();
+  return foldPlan(consts[0], slicePlan(node, consts[0].getType().getShape(), false), out);
 }
 
 Result lowerSlice(OpBuilder &b, const OnnxNode &node) {
@@ -604,16 +597,14 @@ Result lowerGather(OpBuilder &b, const OnnxNode &node) {
 /// Begin and end pads per dimension from the constant pads (and axes) inputs.
 FailureOr<std::pair<SmallVector<int64_t>, SmallVector<int64_t>>>
 padAmounts(const OnnxNode &node, int64_t rank) {
-  auto pads = constantIntsOf(node, 1);
+  auto pads = constantIntsOf(node, 1, "pads");
   if (!pads)
-    return node.error() << "input 1 (pads) must be an integer tensor known at compile time",
-           failure();
+    return failure();
   SmallVector<int64_t> axes;
   if (node.input(3)) {
-    auto a = constantIntsOf(node, 3);
+    auto a = constantIntsOf(node, 3, "axes");
     if (!a)
-      return node.error() << "input 3 (axes) must be an integer tensor known at compile time",
-             failure();
+      return failure();
     for (int64_t v : *a) {
       auto n = normalizeAxis(node, v, rank);
       if (failed(n))

@@ -129,9 +129,7 @@ struct OnnxToLinalgPass : impl::OnnxToLinalgBase<OnnxToLinalgPass> {
         op->erase();
     });
     // Result types may have been refined: refresh the function type from its return.
-    auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
-    fn.setType(FunctionType::get(&getContext(), fn.getArgumentTypes(),
-                                 ret.getOperandTypes()));
+    syncFunctionType(fn);
   }
 };
 

@@ -2,6 +2,7 @@
 #include "nnm/Passes/OnnxToLinalg/OpTable.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Matchers.h"
@@ -272,6 +273,11 @@ std::optional<Values> tryFold(OpBuilder &b, Operation *op) {
   op->replaceAllUsesWith(replacements);
   op->erase();
   return replacements;
+}
+
+void syncFunctionType(func::FuncOp fn) {
+  auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+  fn.setType(FunctionType::get(fn.getContext(), fn.getArgumentTypes(), ret.getOperandTypes()));
 }
 
 } // namespace nnm::onnx_to_linalg

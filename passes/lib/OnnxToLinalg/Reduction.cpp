@@ -7,18 +7,14 @@ namespace nnm::onnx_to_linalg {
 namespace {
 
 /// Reduced axes from the optional second input, sorted and unique; `noop` when
-/// the axes are empty and noop_with_empty_axes is set. Failure (with a
-/// diagnostic only when `diagnose`) when the axes are not constants or out of range.
-FailureOr<SmallVector<int64_t>> reduceAxes(const OnnxNode &node, int64_t rank, bool &noop,
-                                           bool diagnose = true) {
+/// the axes are empty and noop_with_empty_axes is set. Failure after a
+/// diagnostic when the axes are not constants or out of range.
+FailureOr<SmallVector<int64_t>> reduceAxes(const OnnxNode &node, int64_t rank, bool &noop) {
   SmallVector<int64_t> raw;
   if (node.input(1)) {
-    auto c = constantIntsOf(node, 1);
-    if (!c) {
-      if (diagnose)
-        node.error() << "input 1 (axes) must be an integer tensor known at compile time";
+    auto c = constantIntsOf(node, 1, "axes");
+    if (!c)
       return failure();
-    }
     raw = *c;
   }
   noop = false;

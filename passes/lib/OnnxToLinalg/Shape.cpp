@@ -117,9 +117,8 @@ Result upgradeReshape(OpBuilder &b, const OnnxNode &node) {
 }
 
 Result lowerReshape(OpBuilder &b, const OnnxNode &node) {
-  if (!constantIntsOf(node, 1))
-    return node.error() << "input 1 (shape) must be an integer tensor known at compile time",
-           failure();
+  if (!constantIntsOf(node, 1, "shape"))
+    return failure();
   return lowerToResultShape(b, node);
 }
 
@@ -235,9 +234,8 @@ LogicalResult inferUnsqueeze(const OnnxNode &node, Types &out) {
 
 /// Squeeze/Unsqueeze need constant axes (when given) to lower.
 Result lowerSqueezeLike(OpBuilder &b, const OnnxNode &node) {
-  if (node.input(1) && !constantIntsOf(node, 1))
-    return node.error() << "input 1 (axes) must be an integer tensor known at compile time",
-           failure();
+  if (node.input(1) && !constantIntsOf(node, 1, "axes"))
+    return failure();
   return lowerToResultShape(b, node);
 }
 

@@ -10,31 +10,21 @@
 #include "../HostCodegen.h"
 
 #include "nnm/Compiler/ModelInfo.h"
-#include "nnm/Passes/Pipelines.h"
 
 namespace nnm {
 namespace {
 
-class TestStubBackend : public TargetBackend {
+class TestStubBackend : public HostBackend {
 public:
   const char *name() const override { return "test-stub"; }
   const char *summary() const override {
     return "interface test: unfused host code plus a dummy device payload object";
   }
 
-  bool resolveTarget(TargetDescription &t, std::string &error) const override {
-    return resolveHostTarget(t, error);
-  }
-
-  void buildBufferizeAndLower(mlir::OpPassManager &pm) const override {
-    buildBufferizePipeline(pm);
-    buildHostLlvmPipeline(pm);
-  }
-
   bool serialize(mlir::ModuleOp module, const TargetDescription &target, const ModelInfo &info,
                  const std::string &json, bool wantLlvmText, SerializedTarget &out,
                  std::string &error) const override {
-    if (!serializeHostModule(module, target, info, json, wantLlvmText, out, error))
+    if (!HostBackend::serialize(module, target, info, json, wantLlvmText, out, error))
       return false;
     Blob payload{info.name + ".stub-payload", "nnmodel test-stub payload for " + info.name +
                                                   " (" + target.triple + ")\n"};

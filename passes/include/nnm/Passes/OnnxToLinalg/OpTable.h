@@ -30,6 +30,10 @@
 #include <string>
 #include <vector>
 
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
+
 namespace nnm::onnx_to_linalg {
 
 /// The newest ai.onnx opset the table knows about.
@@ -173,6 +177,9 @@ mlir::LogicalResult inferResultTypes(mlir::Operation *op);
 /// Folds `op` when its rule can: constants replace its results, `op` is
 /// erased, and the constants are returned; nullopt when not folded.
 std::optional<Values> tryFold(mlir::OpBuilder &b, mlir::Operation *op);
+
+/// Sets `fn`'s result types to those of its return (after types were refined).
+void syncFunctionType(mlir::func::FuncOp fn);
 
 // One function per family; each lives in its own source file.
 void addElementwiseOps(OpTable &table);
