@@ -117,6 +117,14 @@ SmallVector<NamedAttribute> attrsWithout(const OnnxNode &node, ArrayRef<StringRe
   return out;
 }
 
+UpgradeFn dropAttrs(int64_t opset, ArrayRef<StringRef> names) {
+  SmallVector<std::string> dropped(names.begin(), names.end());
+  return [opset, dropped](OpBuilder &b, const OnnxNode &node) -> Result {
+    SmallVector<StringRef> refs(dropped.begin(), dropped.end());
+    return rebuildAs(b, node, opset, node.op->getOperands(), attrsWithout(node, refs));
+  };
+}
+
 Result rebuildAs(OpBuilder &b, const OnnxNode &node, int64_t opset, ValueRange operands,
                  ArrayRef<NamedAttribute> attrs) {
   auto op = buildOnnxOp(b, node.loc(), node.opType(), opset, operands, attrs,

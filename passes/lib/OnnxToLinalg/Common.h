@@ -52,6 +52,9 @@ mlir::Value i64Tensor(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int
 /// Attributes of `node` without `drop` and without the opset.
 llvm::SmallVector<mlir::NamedAttribute> attrsWithout(const OnnxNode &node,
                                                      llvm::ArrayRef<llvm::StringRef> drop);
+/// An upgrade that only drops attributes the next form (at `opset`) no longer has
+/// (consumed_inputs, broadcast, ...).
+UpgradeFn dropAttrs(int64_t opset, llvm::ArrayRef<llvm::StringRef> names);
 /// Rebuilds `node` as the form starting at `opset` with `operands` and `attrs`.
 Result rebuildAs(mlir::OpBuilder &b, const OnnxNode &node, int64_t opset,
                  mlir::ValueRange operands, llvm::ArrayRef<mlir::NamedAttribute> attrs);

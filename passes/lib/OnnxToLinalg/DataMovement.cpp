@@ -128,6 +128,8 @@ LogicalResult inferConcat(const OnnxNode &node, Types &out) {
     return node.error() << "needs at least one input";
   if (failed(requireRanked(node, node.numInputs())))
     return failure();
+  if (!node.has("axis"))
+    return node.error() << "needs an axis attribute";
   int64_t rank = shapeOf(ins[0]).size();
   auto axis = normalizeAxis(node, node.getInt("axis", 0), rank);
   if (failed(axis))
@@ -189,6 +191,13 @@ LogicalResult foldConcat(const OnnxNode &node, Consts consts, Folded &out) {
     return std::make_pair(src, pos);
   }));
   return success();
+}
+
+/// Concat before opset 4: axis was optional with default 1.
+Result upgradeConcat(OpBuilder &b, const OnnxNode &node) {
+  auto attrs = attrsWithout(node, {"axis"});
+  attrs.push_back(b.getNamedAttr("axis", b.getI64IntegerAttr(node.getInt("axis", 1))));
+  return rebuildAs(b, node, 4, node.op->getOperands(), attrs);
 }
 
 Result lowerConcat(OpBuilder &b, const OnnxNode &node) {
@@ -352,6 +361,8 @@ Result upgradeSplitAttr(OpBuilder &b, const OnnxNode &node) {
   Values operands{node.input(0)};
   if (auto s = node.getInts("split"))
     operands.push_back(i64Tensor(b, node.loc(), *s));
+  else if (node.input(1)) // Split-1 could also take the sizes as a second input
+    operands.push_back(node.input(1));
   return rebuildAs(b, node, 13, operands, attrsWithout(node, {"split"}));
 }
 
@@ -649,7 +660,7 @@ LogicalResult inferPad(const OnnxNode &node, Types &out) {
 
 /// Pad before opset 11: pads and value attributes become inputs.
 Result upgradePad(OpBuilder &b, const OnnxNode &node) {
-  auto p = node.getInts("pads");
+  auto p = node.getInts(node.has("paddings") ? "paddings" : "pads"); // "paddings" in Pad-1
   if (!p)
     return node.error() << "missing pads attribute", failure();
   Value x = node.input(0);
@@ -659,7 +670,7 @@ Result upgradePad(OpBuilder &b, const OnnxNode &node) {
                              : Attribute(b.getIntegerAttr(elt, int64_t(node.getFloat("value", 0.0))));
   Value value = constantTensor(b, l, DenseElementsAttr::get(tensorOf({}, elt), v));
   return rebuildAs(b, node, 11, {x, i64Tensor(b, l, *p), value},
-                   attrsWithout(node, {"pads", "value"}));
+                   attrsWithout(node, {"pads", "paddings", "value"}));
 }
 
 Result lowerPad(OpBuilder &b, const OnnxNode &node) {
@@ -730,14 +741,15 @@ Result lowerPad(OpBuilder &b, const OnnxNode &node) {
 
 void addDataMovementOps(OpTable &t) {
   t.add("Transpose", 1, OpEntry::form(inferTranspose, lowerTranspose, foldTranspose));
+  t.add("Concat", 1, OpEntry::upgradedBy(upgradeConcat)); // axis optional, default 1
   t.add("Concat", 4, OpEntry::form(inferConcat, lowerConcat, foldConcat));
-  t.add("Split", 2, OpEntry::upgradedBy(upgradeSplitAttr));  // split attribute
+  t.add("Split", 1, OpEntry::upgradedBy(upgradeSplitAttr));  // split attribute
   t.add("Split", 13, OpEntry::upgradedBy(upgradeSplitEven)); // even split only
   t.add("Split", 18, OpEntry::form(inferSplit, lowerSplit, foldSplit));
   t.add("Slice", 1, OpEntry::upgradedBy(upgradeSlice)); // starts/ends/axes attributes
   t.add("Slice", 10, OpEntry::form(inferSlice, lowerSlice, foldSlice));
   t.add("Gather", 1, OpEntry::form(inferGather, lowerGather, foldGather));
-  t.add("Pad", 2, OpEntry::upgradedBy(upgradePad)); // pads/value attributes
+  t.add("Pad", 1, OpEntry::upgradedBy(upgradePad)); // paddings (1), pads (2) and value
   t.add("Pad", 11, OpEntry::form(inferPad, lowerPad));
 }
 

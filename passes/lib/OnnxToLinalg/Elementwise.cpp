@@ -233,6 +233,40 @@ Result upgradeClip(OpBuilder &b, const OnnxNode &node) {
                    attrsWithout(node, {"min", "max"}));
 }
 
+/// Binary arithmetic before opset 7 broadcasts only with broadcast = 1, B
+/// aligned with A at `axis` (trailing when absent, as numpy does); B gains
+/// trailing unit dims so that multidirectional broadcasting matches.
+Result upgradeLegacyBroadcast(OpBuilder &b, const OnnxNode &node) {
+  Value a = node.input(0), bv = node.input(1);
+  if (!a || !bv)
+    return node.error() << "needs two inputs", failure();
+  auto as = shapeOf(a), bs = shapeOf(bv);
+  if (!node.getInt("broadcast", 0)) {
+    if (as != bs)
+      return node.error() << "operand shapes differ and broadcast is 0", failure();
+  } else if (node.has("axis")) {
+    int64_t rank = as.size(), axis = node.getInt("axis", 0);
+    if (axis < 0)
+      axis += rank;
+    int64_t trailing = rank - axis - int64_t(bs.size());
+    if (axis < 0 || trailing < 0)
+      return node.error() << "axis " << node.getInt("axis", 0) << " does not place B inside A",
+             failure();
+    if (trailing > 0) {
+      SmallVector<int64_t> axes;
+      for (int64_t i = 0; i < trailing; ++i)
+        axes.push_back(bs.size() + i);
+      auto unsqueezed = createOrFold(b, node.loc(), "Unsqueeze", 13,
+                                     {bv, i64Tensor(b, node.loc(), axes)}, {});
+      if (failed(unsqueezed))
+        return failure();
+      bv = (*unsqueezed)[0];
+    }
+  }
+  return rebuildAs(b, node, 7, {a, bv},
+                   attrsWithout(node, {"broadcast", "axis", "consumed_inputs"}));
+}
+
 // Cast -------------------------------------------------------------------------
 
 FailureOr<Type> castTarget(const OnnxNode &node, MLIRContext *ctx) {
@@ -324,6 +358,15 @@ LogicalResult inferBatchNorm(const OnnxNode &node, Types &out) {
   return success();
 }
 
+/// BatchNormalization before opset 7: is_test = 0 is training, which needs the
+/// batch statistics; otherwise the attributes simply go.
+Result upgradeBatchNorm(OpBuilder &b, const OnnxNode &node) {
+  if (node.has("is_test") && node.getInt("is_test", 0) == 0)
+    return node.error() << "only inference mode (is_test = 1) is supported", failure();
+  return rebuildAs(b, node, 7, node.op->getOperands(),
+                   attrsWithout(node, {"is_test", "consumed_inputs"}));
+}
+
 Result lowerIdentity(OpBuilder &, const OnnxNode &node) { return Values{node.input(0)}; }
 
 LogicalResult foldIdentity(const OnnxNode &, Consts consts, Folded &out) {
@@ -374,17 +417,21 @@ LogicalResult inferDropout(const OnnxNode &node, Types &out) {
   return success();
 }
 
-/// Dropout 7-11: the ratio attribute becomes the opset-12 ratio input (only
-/// meaningful in training mode, which these versions do not have).
+/// Dropout before opset 12: the ratio attribute becomes the ratio input, and
+/// before 7 is_test = 0 (training) becomes the training_mode input.
 Result upgradeDropout(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
   Type elt = elementTypeOf(x);
   if (!isFloat(elt))
     return node.error() << "needs a floating-point input", failure();
-  Value ratio = constantTensor(
-      b, node.loc(),
-      DenseElementsAttr::get(tensorOf({}, elt), b.getFloatAttr(elt, node.getFloat("ratio", 0.5))));
-  return rebuildAs(b, node, 12, {x, ratio}, attrsWithout(node, {"ratio"}));
+  Location l = node.loc();
+  Values operands{x, constantTensor(b, l, DenseElementsAttr::get(
+                                              tensorOf({}, elt),
+                                              b.getFloatAttr(elt, node.getFloat("ratio", 0.5))))};
+  if (node.has("is_test"))
+    operands.push_back(constantTensor(
+        b, l, DenseElementsAttr::get(tensorOf({}, b.getI1Type()), node.getInt("is_test", 0) == 0)));
+  return rebuildAs(b, node, 12, operands, attrsWithout(node, {"ratio", "is_test", "consumed_inputs"}));
 }
 
 } // namespace
@@ -392,6 +439,17 @@ Result upgradeDropout(OpBuilder &b, const OnnxNode &node) {
 void addElementwiseOps(OpTable &t) {
   using V = ArrayRef<int64_t>;
   using R = std::optional<int64_t>;
+  // Before opset 6/7: consumed_inputs, and broadcast/axis on binary arithmetic.
+  for (StringRef op : {"Add", "Sub", "Mul", "Div", "Pow"})
+    t.add(op, 1, OpEntry::upgradedBy(upgradeLegacyBroadcast));
+  for (StringRef op : {"Neg", "Abs", "Relu", "Sqrt", "Exp", "Log", "Tanh", "Sigmoid",
+                       "LeakyRelu"})
+    t.add(op, 1, OpEntry::upgradedBy(dropAttrs(6, {"consumed_inputs"})));
+  t.add("Max", 1, OpEntry::upgradedBy(dropAttrs(8, {"consumed_inputs"}))); // same shapes
+  t.add("Min", 1, OpEntry::upgradedBy(dropAttrs(8, {"consumed_inputs"})));
+  t.add("Clip", 1, OpEntry::upgradedBy(dropAttrs(6, {"consumed_inputs"})));
+  t.add("BatchNormalization", 1, OpEntry::upgradedBy(upgradeBatchNorm));
+  t.add("Dropout", 1, OpEntry::upgradedBy(upgradeDropout)); // is_test
   addNary(t, "Add", 7, add, [](V a) -> R { return a[0] + a[1]; });
   addNary(t, "Sub", 7, sub, [](V a) -> R { return a[0] - a[1]; });
   addNary(t, "Mul", 7, mul, [](V a) -> R { return a[0] * a[1]; });

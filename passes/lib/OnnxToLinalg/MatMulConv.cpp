@@ -399,6 +399,7 @@ Result lowerConv(OpBuilder &b, const OnnxNode &node) {
 
 void addMatMulConvOps(OpTable &t) {
   t.add("MatMul", 1, OpEntry::form(inferMatMul, lowerMatMul));
+  t.add("Gemm", 1, OpEntry::upgradedBy(dropAttrs(7, {"broadcast"}))); // C broadcast flag
   t.add("Gemm", 7, OpEntry::form(inferGemm, lowerGemm)); // C optional from 11
   t.add("Conv", 1, OpEntry::form(inferConv, liftOneDimensional(lowerConv)));
 }

@@ -79,3 +79,41 @@ func.func @newest(%x: tensor<2xf32>, %b: tensor<f32>) -> tensor<2xf32> {
   %0 = "onnx.Clip"(%x, %b, %b) {onnx.opset = 13 : i64} : (tensor<2xf32>, tensor<f32>, tensor<f32>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// Add before opset 7 with broadcast = 1 and axis = 1: B [3] aligns with A's dim 1, so
+// it gains two trailing unit dims (the Unsqueeze of a constant folds).
+// CHECK-LABEL: func.func @add_6_axis
+// CHECK: %[[B:.*]] = arith.constant dense<{{.*}}> : tensor<3x1x1xf32>
+// CHECK: "onnx.Add"(%arg0, %[[B]]) {onnx.opset = 7 : i64, onnx.source_opset = 6 : i64} : (tensor<2x3x4x5xf32>, tensor<3x1x1xf32>) -> tensor<2x3x4x5xf32>
+func.func @add_6_axis(%a: tensor<2x3x4x5xf32>) -> tensor<2x3x4x5xf32> {
+  %b = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %0 = "onnx.Add"(%a, %b) {broadcast = 1 : i64, axis = 1 : i64, onnx.opset = 6 : i64} : (tensor<2x3x4x5xf32>, tensor<3xf32>) -> tensor<2x3x4x5xf32>
+  return %0 : tensor<2x3x4x5xf32>
+}
+
+// -----
+
+// A non-constant B is unsqueezed by an onnx.Unsqueeze op.
+// CHECK-LABEL: func.func @mul_6_axis_input
+// CHECK: %[[U:.*]] = "onnx.Unsqueeze"(%arg1, %{{.*}}) {onnx.opset = 13 : i64} : (tensor<4xf32>, tensor<1xi64>) -> tensor<4x1xf32>
+// CHECK: "onnx.Mul"(%arg0, %[[U]]) {onnx.opset = 7 : i64, onnx.source_opset = 6 : i64}
+func.func @mul_6_axis_input(%a: tensor<2x4x5xf32>, %b: tensor<4xf32>) -> tensor<2x4x5xf32> {
+  %0 = "onnx.Mul"(%a, %b) {broadcast = 1 : i64, axis = 1 : i64, onnx.opset = 6 : i64} : (tensor<2x4x5xf32>, tensor<4xf32>) -> tensor<2x4x5xf32>
+  return %0 : tensor<2x4x5xf32>
+}
+
+// -----
+
+// Opset 1: consumed_inputs goes; Dropout's is_test becomes the training_mode input.
+// CHECK-LABEL: func.func @opset_1
+// CHECK: "onnx.Relu"(%arg0) {onnx.opset = 6 : i64, onnx.source_opset = 1 : i64}
+// CHECK-DAG: %[[RATIO:.*]] = arith.constant dense<3.000000e-01> : tensor<f32>
+// CHECK-DAG: %[[TRAIN:.*]] = arith.constant dense<false> : tensor<i1>
+// CHECK: "onnx.Dropout"(%{{.*}}, %[[RATIO]], %[[TRAIN]]) {onnx.opset = 12 : i64, onnx.source_opset = 1 : i64}
+func.func @opset_1(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "onnx.Relu"(%x) {consumed_inputs = array<i64: 0>, onnx.opset = 1 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = "onnx.Dropout"(%0) {is_test = 1 : i64, ratio = 0.3 : f32, onnx.opset = 1 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
