@@ -1,12 +1,16 @@
-"""Times a compiled model against ONNX Runtime on the same inputs and thread count.
+"""Times compiled models against ONNX Runtime on the same inputs and thread count.
 
-    python3 bench/bench.py --nnmodel build/bin/nnmodel [MODEL.onnx ...] [--runs N] [--threads T]
+    python3 bench/bench.py [MODEL.onnx ...] [--zoo] [--threads 1,2] [--batch 1,4] [--runs N]
 
-Without models it benchmarks the e2e models (test/e2e/make_models.py). Each model is
-compiled with `nnmodel compile --cpu native`, linked into a shared object with the
-runtime (ld.lld), loaded with ctypes and called through NAME_v1_run_packed; ONNX Runtime
-runs the same inputs with intra_op_num_threads = T. Prints median times and the ratio
-(nnmodel / onnxruntime; below 1 means NNModel is faster). Not a test: no target yet.
+Without models it benchmarks the e2e models (test/e2e/make_models.py); --zoo adds the real
+architectures of bench/make_zoo.py (ResNet-18, MobileNetV2). Each model is compiled with
+`nnmodel compile --cpu native` (a symbolic batch dimension "N" pinned to each --batch),
+linked into a shared object with the runtime (ld.lld), loaded with ctypes and called
+through NAME_v1_run_packed with nnm_options.num_threads set; ONNX Runtime runs the same
+inputs in the same process with intra_op_num_threads = threads. Every row checks the
+outputs (max |diff| / max |reference| <= 1e-4) and prints median times, the ratio nnmodel / onnxruntime (below 1
+means NNModel is faster), the compile time and the arena size. Not a test: the machines
+are shared and noisy, so it prints ratios measured in one run.
 """
 import argparse
 import ctypes
@@ -19,6 +23,7 @@ import tempfile
 import time
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,15 +32,26 @@ DTYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32,
           "int64": np.int64, "bool": np.bool_}
 
 
-def build_shared(nnmodel, model, work, runtime_lib, linker):
-    subprocess.run([nnmodel, "compile", model, "--name", "bench", "--version", "1.0.0",
-                    "--cpu", "native", "-o", work], check=True)
+class Options(ctypes.Structure):
+    """nnm_options from runtime/include/nnmodel/runtime.h."""
+    _fields_ = [("struct_size", ctypes.c_uint32), ("num_threads", ctypes.c_int32),
+                ("arena", ctypes.c_void_p), ("arena_bytes", ctypes.c_size_t)]
+
+
+def build_shared(args, model, work, dims):
+    cmd = [args.nnmodel, "compile", model, "--name", "bench", "--version", "1.0.0",
+           "--cpu", "native", "-o", work]
+    for k, v in dims.items():
+        cmd += ["--dim", f"{k}={v}"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    compile_s = time.perf_counter() - t0
     so = os.path.join(work, "libbench.so")
-    subprocess.run([linker, "-shared", "-o", so, "--whole-archive",
-                    os.path.join(work, "libbench.a"), "--no-whole-archive", runtime_lib],
+    subprocess.run([args.linker, "-shared", "-o", so, "--whole-archive",
+                    os.path.join(work, "libbench.a"), "--no-whole-archive", args.runtime_lib],
                    check=True)
     with open(os.path.join(work, "bench.json")) as f:
-        return so, json.load(f)
+        return so, json.load(f), compile_s
 
 
 def median_time(fn, runs):
@@ -48,13 +64,24 @@ def median_time(fn, runs):
     return statistics.median(times)
 
 
-def bench_model(args, model):
+def symbolic_dims(model):
+    names = set()
+    for vi in onnx.load(model, load_external_data=False).graph.input:
+        for d in vi.type.tensor_type.shape.dim:
+            if d.HasField("dim_param"):
+                names.add(d.dim_param)
+    return names
+
+
+def bench_row(args, model, batch, threads, sessions):
     rng = np.random.default_rng(0)
+    dims = {name: batch for name in symbolic_dims(model)}
     with tempfile.TemporaryDirectory() as work:
-        so, meta = build_shared(args.nnmodel, model, work, args.runtime_lib, args.linker)
+        so, meta, compile_s = build_shared(args, model, work, dims)
         lib = ctypes.CDLL(so)
+        opts = Options(ctypes.sizeof(Options), threads, None, 0)
         ctx = ctypes.c_void_p()
-        if lib.bench_v1_create(None, ctypes.byref(ctx)) != 0:
+        if lib.bench_v1_create(ctypes.byref(opts), ctypes.byref(ctx)) != 0:
             raise RuntimeError("bench_v1_create failed")
         ins = {t["name"]: rng.standard_normal(t["shape"]).astype(DTYPES[t["dtype"]])
                for t in meta["inputs"]}
@@ -62,40 +89,74 @@ def bench_model(args, model):
         in_ptrs = (ctypes.c_void_p * len(ins))(*[a.ctypes.data for a in ins.values()])
         out_ptrs = (ctypes.c_void_p * len(outs))(*[a.ctypes.data for a in outs])
         run = lib.bench_v1_run_packed
-        ours = median_time(lambda: run(ctx, in_ptrs, out_ptrs), args.runs)
-        so_opts = ort.SessionOptions()
-        so_opts.intra_op_num_threads = args.threads
-        so_opts.inter_op_num_threads = 1
-        sess = ort.InferenceSession(model, so_opts, providers=["CPUExecutionProvider"])
-        theirs = median_time(lambda: sess.run(None, ins), args.runs)
+        key = (model, threads)
+        if key not in sessions:
+            so_opts = ort.SessionOptions()
+            so_opts.intra_op_num_threads = threads
+            so_opts.inter_op_num_threads = 1
+            sessions[key] = ort.InferenceSession(model, so_opts,
+                                                 providers=["CPUExecutionProvider"])
+        sess = sessions[key]
+        # Interleave the two so that machine noise hits both alike.
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            ours.append(median_time(lambda: run(ctx, in_ptrs, out_ptrs), args.runs))
+            theirs.append(median_time(lambda: sess.run(None, ins), args.runs))
         ref = sess.run(None, ins)
-        err = max(float(np.max(np.abs(o - r))) for o, r in zip(outs, ref))
+        # Normwise relative error: deep networks reorder float sums, so single small
+        # logits differ in absolute terms more than their magnitude suggests.
+        err = max(float(np.max(np.abs(o - r)) / max(np.max(np.abs(r)), 1e-30))
+                  for o, r in zip(outs, ref))
+        ok = err <= 1e-4
         lib.bench_v1_destroy(ctx)
-    name = os.path.basename(model)
-    print(f"{name:24s} nnmodel {ours * 1e6:10.1f} us   onnxruntime {theirs * 1e6:10.1f} us   "
-          f"ratio {ours / theirs:6.2f}   max|diff| {err:.2e}")
+    mine, other = statistics.median(ours), statistics.median(theirs)
+    name = os.path.splitext(os.path.basename(model))[0]
+    print(f"| {name} | {batch if dims else '-'} | {threads} | {mine * 1e3:.3f} | "
+          f"{other * 1e3:.3f} | {mine / other:.2f} | {compile_s:.1f} | "
+          f"{meta['arena_bytes'] / 2**20:.2f} | {'ok' if ok else 'MISMATCH'} {err:.1e} |",
+          flush=True)
+    return ok
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="*")
+    ap.add_argument("--zoo", action="store_true", help="add ResNet-18 and MobileNetV2")
     ap.add_argument("--nnmodel", default=os.path.join(ROOT, "build", "bin", "nnmodel"))
-    ap.add_argument("--runtime-lib", default=os.path.join(ROOT, "build", "lib", "libnnmodel_runtime.a"))
+    ap.add_argument("--runtime-lib",
+                    default=os.path.join(ROOT, "build", "lib", "libnnmodel_runtime.a"))
     ap.add_argument("--linker", default="ld.lld-22")
-    ap.add_argument("--runs", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="ONNX Runtime threads; compiled models run single-threaded today")
+    ap.add_argument("--runs", type=int, default=20, help="runs per median")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved rounds of nnmodel and onnxruntime medians")
+    ap.add_argument("--threads", default="1", help="comma-separated thread counts")
+    ap.add_argument("--batch", default="1", help="comma-separated batch sizes (symbolic N)")
     args = ap.parse_args()
-    models = args.models
+    models = list(args.models)
+    data = tempfile.mkdtemp(prefix="nnm-bench-")
     if not models:
-        data = tempfile.mkdtemp(prefix="nnm-bench-")
-        subprocess.run([sys.executable, os.path.join(ROOT, "test", "e2e", "make_models.py"), data],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, os.path.join(ROOT, "test", "e2e", "make_models.py"),
+                        data], check=True, stdout=subprocess.DEVNULL)
         models = [os.path.join(data, m) for m in ("mlp.onnx", "lenet.onnx", "resblock.onnx")]
-    print(f"threads={args.threads} runs={args.runs} (median)")
+    if args.zoo:
+        subprocess.run([sys.executable, os.path.join(HERE, "make_zoo.py"), data], check=True,
+                       stdout=subprocess.DEVNULL)
+        models += [os.path.join(data, m) for m in ("resnet18.onnx", "mobilenetv2.onnx")]
+    threads = [int(t) for t in args.threads.split(",")]
+    batches = [int(b) for b in args.batch.split(",")]
+    print(f"median of {args.runs} runs, {args.rounds} interleaved rounds; times in ms; "
+          f"ratio = nnmodel / onnxruntime {ort.__version__}\n")
+    print("| model | batch | threads | nnmodel | onnxruntime | ratio | compile s | arena MiB "
+          "| outputs (max rel. err) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    sessions, ok = {}, True
     for m in models:
-        bench_model(args, m)
+        for b in (batches if symbolic_dims(m) else [None]):
+            for t in threads:
+                ok &= bench_row(args, m, b, t, sessions)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,5 +1,6 @@
 //===- Pipelines.cpp - Pipelines from typed pass constructors -------------===//
 #include "nnm/Passes/Pipelines.h"
+#include "nnm/Passes/Cpu/Passes.h"
 #include "nnm/Passes/Memory/Passes.h"
 #include "nnm/Passes/Onnx/Passes.h"
 #include "nnm/Passes/OnnxToLinalg/Passes.h"
@@ -43,6 +44,11 @@ void buildElementwiseFusionPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void buildCpuTensorPipeline(OpPassManager &pm) {
+  buildElementwiseFusionPipeline(pm);
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuLoopOrder());
+}
+
 void buildBufferizePipeline(OpPassManager &pm) {
   pm.addPass(memory::createMemrefAbi());
   pm.addPass(bufferization::createOneShotBufferizePass());
@@ -72,7 +78,7 @@ void buildHostLlvmPipeline(OpPassManager &pm) {
 
 void buildCpuPipeline(OpPassManager &pm) {
   buildOnnxToLinalgPipeline(pm);
-  buildElementwiseFusionPipeline(pm);
+  buildCpuTensorPipeline(pm);
   buildBufferizePipeline(pm);
   buildHostLlvmPipeline(pm);
 }
@@ -82,6 +88,7 @@ void registerPasses() {
     onnx_level::registerOnnxPasses();
     onnx_to_linalg::registerOnnxToLinalgPasses();
     memory::registerMemoryPasses();
+    cpu::registerCpuPasses();
     PassPipelineRegistration<>("nnm-linalg-pipeline",
                                "ONNX-level IR to linalg on tensors (upgrade, fold, rewrite, "
                                "lower)",

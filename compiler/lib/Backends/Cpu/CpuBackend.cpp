@@ -14,7 +14,7 @@ public:
   }
 
   void buildTensorTransforms(mlir::OpPassManager &pm) const override {
-    buildElementwiseFusionPipeline(pm);
+    buildCpuTensorPipeline(pm);
   }
 };
 

@@ -21,6 +21,9 @@ void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm);
 /// Tensor-level fusion of elementwise producers into consumers (part of a back
 /// end's tensor-transform stage).
 void buildElementwiseFusionPipeline(mlir::OpPassManager &pm);
+/// The CPU back end's tensor transforms: elementwise fusion, then loop orders
+/// that vectorize (nnm-cpu-loop-order).
+void buildCpuTensorPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors to bufferized, arena-planned memrefs; target neutral
 /// (nnm-bufferize-pipeline).
 void buildBufferizePipeline(mlir::OpPassManager &pm);

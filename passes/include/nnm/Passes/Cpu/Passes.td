@@ -1,0 +1,22 @@
+//===- Passes.td - Passes of the CPU back end ---------------*- tablegen -*-===//
+#ifndef NNM_PASSES_CPU_PASSES_TD
+#define NNM_PASSES_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def CpuLoopOrder : Pass<"nnm-cpu-loop-order", "mlir::func::FuncOp"> {
+  let summary = "Order the loops of contractions, convolutions and pools for vector code";
+  let description = [{
+    Makes the loop that walks the output's last (contiguous) dimension the
+    innermost one, with the reduction loops just outside it, whenever an input
+    walks that same loop in its last dimension too: matmul becomes (m, k, n),
+    an NCHW convolution (n, f, oh, c, kh, kw, ow). The inner loop then reads
+    and writes consecutive elements with loop-invariant weights, which LLVM
+    turns into vector FMAs, instead of a short reduction over the kernel
+    window. Named convolutions and pools are generalized first. Elementwise
+    ops and reductions over the last input dimension keep their order.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+#endif // NNM_PASSES_CPU_PASSES_TD
