@@ -7,8 +7,12 @@
 #include "nnm/Passes/Onnx/Passes.h"
 #include "nnm/Passes/OnnxToLinalg/OpTable.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
@@ -92,6 +96,71 @@ struct FoldTransposePair : OnnxPattern {
   }
 };
 
+/// The f32 constant behind `v`, when it is one.
+DenseElementsAttr f32Constant(Value v) {
+  DenseElementsAttr c;
+  if (!v || !matchPattern(v, m_Constant(&c)) || !c.getElementType().isF32())
+    return {};
+  return c;
+}
+
+// BatchNormalization(Conv(x, W, b), scale, B, mean, var)
+//   -> Conv(x, W * s, (b - mean) * s + B)  with s = scale / sqrt(var + epsilon)
+struct FoldBatchNormIntoConv : OnnxPattern {
+  explicit FoldBatchNormIntoConv(MLIRContext *ctx) : OnnxPattern("BatchNormalization", ctx) {}
+  LogicalResult matchAndRewrite(Operation *bn, PatternRewriter &rewriter) const override {
+    OnnxNode node(bn);
+    Operation *conv = bn->getOperand(0).getDefiningOp();
+    if (bn->getNumResults() != 1 || node.numInputs() != 5 || !conv ||
+        conv->getName().getStringRef() != "onnx.Conv" || !conv->hasOneUse() ||
+        node.getInt("training_mode", 0) != 0)
+      return failure();
+    OnnxNode c(conv);
+    DenseElementsAttr w = f32Constant(c.input(1)), bias = f32Constant(c.input(2));
+    DenseElementsAttr scale = f32Constant(node.input(1)), shift = f32Constant(node.input(2)),
+                      mean = f32Constant(node.input(3)), var = f32Constant(node.input(4));
+    if (!w || (c.input(2) && !bias) || !scale || !shift || !mean || !var)
+      return failure();
+    int64_t oc = w.getType().getDimSize(0);
+    for (DenseElementsAttr p : {scale, shift, mean, var})
+      if (p.getType().getRank() != 1 || p.getNumElements() != oc)
+        return failure();
+    if (bias && bias.getNumElements() != oc)
+      return failure();
+    double eps = node.getFloat("epsilon", 1e-5);
+    auto vals = [](DenseElementsAttr a) { return SmallVector<float>(a.getValues<float>()); };
+    SmallVector<float> sc = vals(scale), sh = vals(shift), mu = vals(mean), va = vals(var);
+    SmallVector<float> b = bias ? vals(bias) : SmallVector<float>(oc, 0.0f);
+    SmallVector<float> s(oc), newBias(oc);
+    for (int64_t i = 0; i < oc; ++i) {
+      s[i] = float(sc[i] / std::sqrt(double(va[i]) + eps));
+      newBias[i] = (b[i] - mu[i]) * s[i] + sh[i];
+    }
+    SmallVector<float> newW(w.getValues<float>());
+    int64_t per = newW.size() / oc;
+    for (int64_t i = 0; i < int64_t(newW.size()); ++i)
+      newW[i] *= s[i / per];
+    Location loc = conv->getLoc();
+    Value wv = arith::ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(w.getType(), ArrayRef<float>(newW)));
+    Value bv = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(RankedTensorType::get({oc}, rewriter.getF32Type()),
+                               ArrayRef<float>(newBias)));
+    SmallVector<NamedAttribute> attrs;
+    for (NamedAttribute a : conv->getAttrs())
+      if (a.getName() != onnx_to_linalg::kOpsetAttr)
+        attrs.push_back(a);
+    auto fused = onnx_to_linalg::buildOnnxOp(rewriter, loc, "Conv", c.opset,
+                                             {c.input(0), wv, bv}, attrs);
+    if (failed(fused) || (*fused)->getResult(0).getType() != bn->getResult(0).getType())
+      return failure();
+    rewriter.replaceOp(bn, (*fused)->getResults());
+    eraseIfUnused(rewriter, conv);
+    return success();
+  }
+};
+
 struct OnnxOptimizePass : impl::OnnxOptimizeBase<OnnxOptimizePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -104,7 +173,7 @@ struct OnnxOptimizePass : impl::OnnxOptimizeBase<OnnxOptimizePass> {
 } // namespace
 
 void populateOnnxRewritePatterns(RewritePatternSet &patterns) {
-  patterns.add<DropIdentity, FoldTransposePair>(patterns.getContext());
+  patterns.add<DropIdentity, FoldTransposePair, FoldBatchNormIntoConv>(patterns.getContext());
 }
 
 } // namespace nnm::onnx_level

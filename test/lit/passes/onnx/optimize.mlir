@@ -33,3 +33,26 @@ func.func @identity(%x: tensor<4xf32>) -> tensor<4xf32> {
   %1 = "onnx.Relu"(%0) {onnx.opset = 14 : i64} : (tensor<4xf32>) -> tensor<4xf32>
   return %1 : tensor<4xf32>
 }
+
+// -----
+
+// BatchNormalization after a Conv with constant weights folds into them:
+// s = scale / sqrt(var + eps) = [2, 0.5]; W' = W * s per output channel;
+// b' = (b - mean) * s + B = [(1 - 1) * 2 + 3, (0 - 2) * 0.5 + 1] = [3, 0].
+// CHECK-LABEL: func.func @fold_batchnorm
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}2.000000e+00]]], {{\[\[\[}}5.000000e-01]]]]> : tensor<2x1x1x1xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<[3.000000e+00, 0.000000e+00]> : tensor<2xf32>
+// CHECK: %[[C:.*]] = "onnx.Conv"(%arg0, %[[W]], %[[B]]) {onnx.opset = 14 : i64} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+// CHECK-NOT: onnx.BatchNormalization
+// CHECK: return %[[C]]
+func.func @fold_batchnorm(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<2x1x1x1xf32>
+  %b = arith.constant dense<[1.0, 0.0]> : tensor<2xf32>
+  %scale = arith.constant dense<[2.0, 1.0]> : tensor<2xf32>
+  %shift = arith.constant dense<[3.0, 1.0]> : tensor<2xf32>
+  %mean = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %var = arith.constant dense<[1.0, 4.0]> : tensor<2xf32>
+  %0 = "onnx.Conv"(%x, %w, %b) {onnx.opset = 14 : i64} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  %1 = "onnx.BatchNormalization"(%0, %scale, %shift, %mean, %var) {epsilon = 0.0 : f32, onnx.opset = 14 : i64} : (tensor<1x2x2x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  return %1 : tensor<1x2x2x2xf32>
+}

@@ -36,9 +36,11 @@ def OnnxOptimize : Pass<"nnm-onnx-optimize", "mlir::func::FuncOp"> {
   let description = [{
     Applies the ONNX-level rewrite patterns (passes/lib/Onnx/Rewrites.cpp),
     each documented there by one line, e.g.
-    `Transpose(Transpose(x, p), q) -> Transpose(x, p∘q)` and
-    `Identity(x) -> x`. Rewritten ops are typed by their shape rules.
+    `Transpose(Transpose(x, p), q) -> Transpose(x, p∘q)`, `Identity(x) -> x`
+    and BatchNormalization folded into the weights and bias of the Conv before
+    it. Rewritten ops are typed by their shape rules.
   }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 #endif // NNM_PASSES_ONNX_PASSES_TD
