@@ -15,6 +15,7 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Affine/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -46,6 +47,7 @@ void buildElementwiseFusionPipeline(OpPassManager &pm) {
 
 void buildCpuTensorPipeline(OpPassManager &pm) {
   buildElementwiseFusionPipeline(pm);
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuConvChannelsLast());
   pm.addNestedPass<func::FuncOp>(cpu::createCpuLoopOrder());
 }
 
@@ -59,7 +61,11 @@ void buildBufferizePipeline(OpPassManager &pm) {
 }
 
 void buildHostLlvmPipeline(OpPassManager &pm) {
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Affine loops let LICM hoist loop-invariant loads (a convolution's input
+  // element inside the loop over output channels): distinct memrefs are distinct
+  // arena buffers within one kernel, which LLVM alone cannot prove.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToAffineLoopsPass());
+  pm.addNestedPass<func::FuncOp>(affine::createAffineLoopInvariantCodeMotionPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

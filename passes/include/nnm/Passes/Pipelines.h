@@ -21,14 +21,16 @@ void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm);
 /// Tensor-level fusion of elementwise producers into consumers (part of a back
 /// end's tensor-transform stage).
 void buildElementwiseFusionPipeline(mlir::OpPassManager &pm);
-/// The CPU back end's tensor transforms: elementwise fusion, then loop orders
-/// that vectorize (nnm-cpu-loop-order).
+/// The CPU back end's tensor transforms: elementwise fusion, channels-last
+/// convolutions (nnm-cpu-conv-channels-last), loop orders that vectorize
+/// (nnm-cpu-loop-order).
 void buildCpuTensorPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors to bufferized, arena-planned memrefs; target neutral
 /// (nnm-bufferize-pipeline).
 void buildBufferizePipeline(mlir::OpPassManager &pm);
-/// Arena-planned memrefs to the LLVM dialect through scalar host loops, with
-/// bare-pointer calling convention (nnm-llvm-pipeline).
+/// Arena-planned memrefs to the LLVM dialect through affine host loops (loads
+/// that do not change inside a loop are hoisted out of it, so LLVM can vectorize
+/// the loop), with the bare-pointer calling convention (nnm-llvm-pipeline).
 void buildHostLlvmPipeline(mlir::OpPassManager &pm);
 /// The portable CPU path end to end: ONNX level to the LLVM dialect
 /// (nnm-cpu-pipeline).

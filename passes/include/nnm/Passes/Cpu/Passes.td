@@ -19,4 +19,19 @@ def CpuLoopOrder : Pass<"nnm-cpu-loop-order", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def CpuConvChannelsLast : Pass<"nnm-cpu-conv-channels-last", "mlir::func::FuncOp"> {
+  let summary = "Compute NCHW convolutions with constant filters channels-last";
+  let description = [{
+    Rewrites `linalg.conv_2d_nchw_fchw` whose filter is a constant into a
+    `linalg.generic` that accumulates `y'[n, oh, ow, f] += x[n, c, ...] *
+    w'[c, kh, kw, f]` (the filter transposed at compile time), followed by a
+    `linalg.transpose` back to NCHW. With nnm-cpu-loop-order the innermost loop
+    then runs over the output channels, which are many (64 to 2048) whatever the
+    image size, so small late-stage feature maps (14x14, 7x7) vectorize as well
+    as large ones.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 #endif // NNM_PASSES_CPU_PASSES_TD
