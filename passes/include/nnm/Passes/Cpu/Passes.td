@@ -28,7 +28,9 @@ def CpuConvChannelsLast : Pass<"nnm-cpu-conv-channels-last", "mlir::func::FuncOp
     `linalg.transpose` back to NCHW. With nnm-cpu-loop-order the innermost loop
     then runs over the output channels, which are many (64 to 2048) whatever the
     image size, so small late-stage feature maps (14x14, 7x7) vectorize as well
-    as large ones.
+    as large ones. Applied when the output channels are at least as many as the
+    pixels of an output row, or when the convolution is strided (a gather along
+    the row) with at least 64 output channels.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
