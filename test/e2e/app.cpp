@@ -28,6 +28,45 @@
 #include <thread>
 #include <vector>
 
+// Heap calls made while g_counting is set. run_e2e.py links with
+// -Wl,--wrap=malloc,... so that every allocation in the program, the compiled
+// models and the runtime included, passes through these wrappers.
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_heap_calls{0};
+
+extern "C" {
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+int __real_posix_memalign(void **p, size_t align, size_t n);
+void *__real_aligned_alloc(size_t align, size_t n);
+void *__wrap_malloc(size_t n) {
+  if (g_counting)
+    ++g_heap_calls;
+  return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t size) {
+  if (g_counting)
+    ++g_heap_calls;
+  return __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t n) {
+  if (g_counting)
+    ++g_heap_calls;
+  return __real_realloc(p, n);
+}
+int __wrap_posix_memalign(void **p, size_t align, size_t n) {
+  if (g_counting)
+    ++g_heap_calls;
+  return __real_posix_memalign(p, align, n);
+}
+void *__wrap_aligned_alloc(size_t align, size_t n) {
+  if (g_counting)
+    ++g_heap_calls;
+  return __real_aligned_alloc(align, n);
+}
+}
+
 namespace {
 
 constexpr double kRtol = 1e-4;
@@ -274,6 +313,41 @@ void check_lenet_caller_arena() {
 }
 
 // The header-only C++ wrapper, on resblock v1.
+/// A run allocates nothing: every model runs once with the heap wrappers counting.
+void check_runs_allocate_nothing() {
+  std::vector<float> in(LENET_V1_INPUT_IMAGE_SIZE, 0.5f), out(LENET_V1_OUTPUT_PROBS_SIZE);
+  std::vector<float> rin(RESBLOCK_V1_INPUT_X_SIZE, 0.25f), rout(RESBLOCK_V1_OUTPUT_FEATURES_SIZE);
+  std::vector<float> min(MLP_V1_INPUT_X_SIZE, 0.1f), mout(MLP_V1_OUTPUT_Y_SIZE);
+  lenet_v1_context *lenet = nullptr;
+  resblock_v1_context *resblock = nullptr;
+  mlp_v1_context *mlp = nullptr;
+  if (lenet_v1_create(nullptr, &lenet) != NNM_OK || resblock_v1_create(nullptr, &resblock) != NNM_OK ||
+      mlp_v1_create(nullptr, &mlp) != NNM_OK) {
+    check(false, "runs allocate nothing", "create failed");
+  } else {
+    g_heap_calls = 0;
+    g_counting = true;
+    nnm_status a = lenet_v1_run(lenet, in.data(), out.data());
+    nnm_status b = resblock_v1_run(resblock, rin.data(), rout.data());
+    nnm_status c = mlp_v1_run(mlp, min.data(), mout.data());
+    g_counting = false;
+    check(a == NNM_OK && b == NNM_OK && c == NNM_OK && g_heap_calls == 0,
+          "runs allocate nothing (lenet, resblock, mlp)",
+          std::to_string(g_heap_calls.load()) + " heap calls during the runs");
+  }
+  lenet_v1_destroy(lenet);
+  resblock_v1_destroy(resblock);
+  mlp_v1_destroy(mlp);
+  // The counter itself works: an allocation while counting is seen.
+  g_heap_calls = 0;
+  g_counting = true;
+  void *volatile probe = std::malloc(64);
+  g_counting = false;
+  std::free(probe);
+  check(g_heap_calls == 1, "the heap-call counter sees a malloc",
+        std::to_string(g_heap_calls.load()) + " calls counted");
+}
+
 void check_resblock_cpp_wrapper() {
   std::vector<float> x, want;
   std::string why;
@@ -355,6 +429,7 @@ int main(int argc, char **argv) {
                                          "1.0.0"});
   check_mlp_v1_threads();
   check_lenet_caller_arena();
+  check_runs_allocate_nothing();
   check_resblock_cpp_wrapper();
 
   std::printf("app: %d passed, %d failed\n", g_passed, g_failed);
