@@ -40,7 +40,7 @@ void buildOnnxToLinalgPipeline(OpPassManager &pm) {
 }
 
 void buildElementwiseFusionPipeline(OpPassManager &pm) {
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

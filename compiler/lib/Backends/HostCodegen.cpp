@@ -18,6 +18,8 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/IPO/LoopExtractor.h"
+#include "llvm/Transforms/Utils/LoopSimplify.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 namespace nnm {
@@ -134,10 +136,9 @@ void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   }
 }
 
-void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
-  m.setTargetTriple(tm.getTargetTriple());
-  m.setDataLayout(tm.createDataLayout());
-  m.setPICLevel(llvm::PICLevel::BigPIC);
+/// Runs `build`'s passes over `m` with fresh analysis managers.
+template <typename BuildFn> void runModulePasses(llvm::Module &m, llvm::TargetMachine &tm,
+                                                 BuildFn build) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -148,7 +149,41 @@ void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+  build(pb).run(m, mam);
+}
+
+/// Each kernel (a top-level loop nest of the graph) becomes its own function,
+/// kept out of line, so that LLVM optimizes many bounded functions instead of
+/// one function as large as the model: its analyses grow faster than linearly
+/// with function size (a chain of 1,000 MatMuls took minutes).
+void outlineKernels(llvm::Module &m, llvm::TargetMachine &tm) {
+  llvm::Function *graph = m.getFunction(kGraphSymbol);
+  if (!graph)
+    return;
+  std::vector<llvm::Function *> before;
+  for (llvm::Function &f : m)
+    before.push_back(&f);
+  runModulePasses(m, tm, [](llvm::PassBuilder &) {
+    llvm::ModulePassManager mpm;
+    mpm.addPass(llvm::createModuleToFunctionPassAdaptor(llvm::LoopSimplifyPass()));
+    mpm.addPass(llvm::LoopExtractorPass());
+    return mpm;
+  });
+  for (llvm::Function &f : m)
+    if (!f.isDeclaration() && !llvm::is_contained(before, &f)) {
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+      f.addFnAttr(llvm::Attribute::NoInline);
+    }
+}
+
+void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
+  m.setTargetTriple(tm.getTargetTriple());
+  m.setDataLayout(tm.createDataLayout());
+  m.setPICLevel(llvm::PICLevel::BigPIC);
+  outlineKernels(m, tm);
+  runModulePasses(m, tm, [](llvm::PassBuilder &pb) {
+    return pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  });
 }
 
 bool emitObject(llvm::Module &m, llvm::TargetMachine &tm, std::string &object,

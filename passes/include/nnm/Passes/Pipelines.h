@@ -18,8 +18,8 @@ namespace nnm {
 /// ONNX-level IR to linalg on tensors: upgrade, fold, graph rewrites, lowering
 /// (nnm-linalg-pipeline).
 void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm);
-/// Tensor-level fusion of elementwise producers into consumers (part of a back
-/// end's tensor-transform stage).
+/// Tensor-level fusion of elementwise producers into consumers, bodies bounded
+/// (nnm-cpu-fuse-elementwise; part of a back end's tensor-transform stage).
 void buildElementwiseFusionPipeline(mlir::OpPassManager &pm);
 /// The CPU back end's tensor transforms: elementwise fusion, channels-last
 /// convolutions (nnm-cpu-conv-channels-last), loop orders that vectorize
