@@ -10,7 +10,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/OperationSupport.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include "llvm/ADT/DenseSet.h"
 
 #include <cmath>
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -161,8 +164,47 @@ struct FoldBatchNormIntoConv : OnnxPattern {
   }
 };
 
+/// Identical ONNX ops (same op, operands, attributes and types) computed twice
+/// become one: MLIR's CSE leaves unregistered ops alone, ONNX ops are pure.
+void removeDuplicateOps(func::FuncOp fn) {
+  struct Key {
+    static unsigned getHashValue(Operation *op) {
+      return OperationEquivalence::computeHash(op, OperationEquivalence::directHashValue,
+                                               OperationEquivalence::ignoreHashValue,
+                                               OperationEquivalence::IgnoreLocations);
+    }
+    static bool isEqual(Operation *a, Operation *b) {
+      if (a == b)
+        return true;
+      if (a == getEmptyKey() || a == getTombstoneKey() || b == getEmptyKey() ||
+          b == getTombstoneKey())
+        return false;
+      return OperationEquivalence::isEquivalentTo(a, b, OperationEquivalence::IgnoreLocations);
+    }
+    static Operation *getEmptyKey() { return llvm::DenseMapInfo<Operation *>::getEmptyKey(); }
+    static Operation *getTombstoneKey() {
+      return llvm::DenseMapInfo<Operation *>::getTombstoneKey();
+    }
+  };
+  llvm::DenseSet<Operation *, Key> seen;
+  SmallVector<Operation *> duplicates;
+  for (Operation &op : fn.getBody().front()) {
+    if (!op.getName().getStringRef().starts_with(onnx_to_linalg::kOnnxPrefix) ||
+        op.getNumRegions())
+      continue;
+    auto [it, inserted] = seen.insert(&op);
+    if (!inserted) {
+      op.replaceAllUsesWith(*it);
+      duplicates.push_back(&op);
+    }
+  }
+  for (Operation *op : duplicates)
+    op->erase();
+}
+
 struct OnnxOptimizePass : impl::OnnxOptimizeBase<OnnxOptimizePass> {
   void runOnOperation() override {
+    removeDuplicateOps(getOperation());
     RewritePatternSet patterns(&getContext());
     populateOnnxRewritePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

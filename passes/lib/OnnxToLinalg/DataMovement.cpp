@@ -345,15 +345,19 @@ LogicalResult foldSplit(const OnnxNode &node, Consts consts, Folded &out) {
   return foldPlan(consts[0], splitPlan(node, consts[0].getType().getShape(), false), out);
 }
 
-Result lowerSplit(OpBuilder &b, const OnnxNode &node) {
-  Value x = node.input(0);
-  auto plan = splitPlan(node, shapeOf(x), true);
+/// The reads of `plan` from `x`, one value per read.
+Result lowerPlan(OpBuilder &b, const OnnxNode &node, Value x, FailureOr<StridedPlan> plan) {
   if (failed(plan))
     return failure();
   Values outs;
   for (size_t i = 0; i < plan->shapes.size(); ++i)
     outs.push_back(strided(b, node.loc(), x, plan->starts[i], plan->steps[i], plan->shapes[i]));
   return outs;
+}
+
+Result lowerSplit(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0);
+  return lowerPlan(b, node, x, splitPlan(node, shapeOf(x), true));
 }
 
 /// Split before opset 13: the split attribute becomes the input.
@@ -476,10 +480,7 @@ LogicalResult foldSlice(const OnnxNode &node, Consts consts, Folded &out) {
 
 Result lowerSlice(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
-  auto plan = slicePlan(node, shapeOf(x), true);
-  if (failed(plan))
-    return failure();
-  return Values{strided(b, node.loc(), x, plan->starts[0], plan->steps[0], plan->shapes[0])};
+  return lowerPlan(b, node, x, slicePlan(node, shapeOf(x), true));
 }
 
 /// Slice before opset 10: starts/ends/axes attributes become inputs.

@@ -56,3 +56,21 @@ func.func @fold_batchnorm(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x2x2xf32> {
   %1 = "onnx.BatchNormalization"(%0, %scale, %shift, %mean, %var) {epsilon = 0.0 : f32, onnx.opset = 14 : i64} : (tensor<1x2x2x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
   return %1 : tensor<1x2x2x2xf32>
 }
+
+// -----
+
+// The same op on the same operands with the same attributes is computed once.
+// CHECK-LABEL: func.func @duplicates
+// CHECK: %[[A:.*]] = "onnx.Sigmoid"(%arg0)
+// CHECK-NOT: onnx.Sigmoid
+// CHECK: %[[B:.*]] = "onnx.LeakyRelu"(%arg0) {alpha = 1.000000e-01 : f32
+// CHECK: %[[C:.*]] = "onnx.LeakyRelu"(%arg0) {alpha = 2.000000e-01 : f32
+// CHECK: "onnx.Sum"(%[[A]], %[[A]], %[[B]], %[[C]])
+func.func @duplicates(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "onnx.Sigmoid"(%x) {onnx.opset = 14 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = "onnx.Sigmoid"(%x) {onnx.opset = 14 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  %2 = "onnx.LeakyRelu"(%x) {alpha = 0.1 : f32, onnx.opset = 14 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  %3 = "onnx.LeakyRelu"(%x) {alpha = 0.2 : f32, onnx.opset = 14 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  %4 = "onnx.Sum"(%0, %1, %2, %3) {onnx.opset = 14 : i64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %4 : tensor<4xf32>
+}

@@ -34,8 +34,10 @@ def OnnxFold : Pass<"nnm-onnx-fold", "mlir::func::FuncOp"> {
 def OnnxOptimize : Pass<"nnm-onnx-optimize", "mlir::func::FuncOp"> {
   let summary = "Graph rewrites on the typed ONNX level";
   let description = [{
-    Applies the ONNX-level rewrite patterns (passes/lib/Onnx/Rewrites.cpp),
-    each documented there by one line, e.g.
+    Merges ONNX ops computed twice (same op, operands, attributes and types;
+    MLIR's CSE leaves unregistered ops alone), then applies the ONNX-level
+    rewrite patterns (passes/lib/Onnx/Rewrites.cpp), each documented there by
+    one line, e.g.
     `Transpose(Transpose(x, p), q) -> Transpose(x, p∘q)`, `Identity(x) -> x`
     and BatchNormalization folded into the weights and bias of the Conv before
     it. Rewritten ops are typed by their shape rules.
