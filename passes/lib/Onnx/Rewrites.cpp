@@ -164,6 +164,47 @@ struct FoldBatchNormIntoConv : OnnxPattern {
   }
 };
 
+// MatMul(A, Transpose(B)) -> Gemm(A, B, transB = 1) and MatMul(Transpose(A), B)
+//   -> Gemm(A, B, transA = 1), for matrices: the contraction reads the operand
+//   transposed instead of copying it
+struct FoldTransposeIntoMatMul : OnnxPattern {
+  explicit FoldTransposeIntoMatMul(MLIRContext *ctx) : OnnxPattern("MatMul", ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    auto isMatrix = [](Value v) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      return t && t.getRank() == 2;
+    };
+    if (!isMatrix(op->getOperand(0)) || !isMatrix(op->getOperand(1)))
+      return failure();
+    // A 2-D Transpose: no perm, or perm [1, 0].
+    auto transposed = [](Value v) -> Operation * {
+      Operation *t = v.getDefiningOp();
+      if (!t || t->getName().getStringRef() != "onnx.Transpose")
+        return nullptr;
+      auto perm = OnnxNode(t).getInts("perm");
+      return !perm || (*perm == SmallVector<int64_t>{1, 0}) ? t : nullptr;
+    };
+    Operation *ta = transposed(op->getOperand(0)), *tb = transposed(op->getOperand(1));
+    if (!ta && !tb)
+      return failure();
+    Value a = ta ? ta->getOperand(0) : op->getOperand(0);
+    Value b = tb ? tb->getOperand(0) : op->getOperand(1);
+    SmallVector<NamedAttribute> attrs;
+    if (ta)
+      attrs.push_back(rewriter.getNamedAttr("transA", rewriter.getI64IntegerAttr(1)));
+    if (tb)
+      attrs.push_back(rewriter.getNamedAttr("transB", rewriter.getI64IntegerAttr(1)));
+    auto gemm = onnx_to_linalg::buildOnnxOp(rewriter, op->getLoc(), "Gemm", 13, {a, b}, attrs);
+    if (failed(gemm) || (*gemm)->getResult(0).getType() != op->getResult(0).getType())
+      return failure();
+    rewriter.replaceOp(op, (*gemm)->getResults());
+    for (Operation *t : {ta, tb})
+      if (t)
+        eraseIfUnused(rewriter, t);
+    return success();
+  }
+};
+
 /// Identical ONNX ops (same op, operands, attributes and types) computed twice
 /// become one: MLIR's CSE leaves unregistered ops alone, ONNX ops are pure.
 void removeDuplicateOps(func::FuncOp fn) {
@@ -215,7 +256,8 @@ struct OnnxOptimizePass : impl::OnnxOptimizeBase<OnnxOptimizePass> {
 } // namespace
 
 void populateOnnxRewritePatterns(RewritePatternSet &patterns) {
-  patterns.add<DropIdentity, FoldTransposePair, FoldBatchNormIntoConv>(patterns.getContext());
+  patterns.add<DropIdentity, FoldTransposePair, FoldBatchNormIntoConv, FoldTransposeIntoMatMul>(
+      patterns.getContext());
 }
 
 } // namespace nnm::onnx_level

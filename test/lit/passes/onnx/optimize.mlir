@@ -74,3 +74,28 @@ func.func @duplicates(%x: tensor<4xf32>) -> tensor<4xf32> {
   %4 = "onnx.Sum"(%0, %1, %2, %3) {onnx.opset = 14 : i64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %4 : tensor<4xf32>
 }
+
+// -----
+
+// MatMul(A, Transpose(B)) -> Gemm(A, B, transB = 1): no transposed copy of B.
+// CHECK-LABEL: func.func @matmul_transposed
+// CHECK-NOT: onnx.Transpose
+// CHECK: %[[G:.*]] = "onnx.Gemm"(%arg0, %arg1) {onnx.opset = 13 : i64, transB = 1 : i64} : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+// CHECK: return %[[G]]
+func.func @matmul_transposed(%a: tensor<4x8xf32>, %b: tensor<16x8xf32>) -> tensor<4x16xf32> {
+  %t = "onnx.Transpose"(%b) {perm = array<i64: 1, 0>, onnx.opset = 14 : i64} : (tensor<16x8xf32>) -> tensor<8x16xf32>
+  %0 = "onnx.MatMul"(%a, %t) {onnx.opset = 14 : i64} : (tensor<4x8xf32>, tensor<8x16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+// A batched MatMul keeps its Transpose (Gemm takes matrices only).
+// CHECK-LABEL: func.func @batched_kept
+// CHECK: onnx.Transpose
+// CHECK: onnx.MatMul
+func.func @batched_kept(%a: tensor<2x4x8xf32>, %b: tensor<2x16x8xf32>) -> tensor<2x4x16xf32> {
+  %t = "onnx.Transpose"(%b) {perm = array<i64: 0, 2, 1>, onnx.opset = 14 : i64} : (tensor<2x16x8xf32>) -> tensor<2x8x16xf32>
+  %0 = "onnx.MatMul"(%a, %t) {onnx.opset = 14 : i64} : (tensor<2x4x8xf32>, tensor<2x8x16xf32>) -> tensor<2x4x16xf32>
+  return %0 : tensor<2x4x16xf32>
+}

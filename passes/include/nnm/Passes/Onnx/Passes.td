@@ -38,9 +38,9 @@ def OnnxOptimize : Pass<"nnm-onnx-optimize", "mlir::func::FuncOp"> {
     MLIR's CSE leaves unregistered ops alone), then applies the ONNX-level
     rewrite patterns (passes/lib/Onnx/Rewrites.cpp), each documented there by
     one line, e.g.
-    `Transpose(Transpose(x, p), q) -> Transpose(x, p∘q)`, `Identity(x) -> x`
-    and BatchNormalization folded into the weights and bias of the Conv before
-    it. Rewritten ops are typed by their shape rules.
+    `Transpose(Transpose(x, p), q) -> Transpose(x, p∘q)`, `Identity(x) -> x`,
+    BatchNormalization folded into the weights and bias of the Conv before it,
+    and a Transpose of a MatMul operand folded into a Gemm's transA/transB. Rewritten ops are typed by their shape rules.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }
