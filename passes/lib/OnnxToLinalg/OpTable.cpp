@@ -128,14 +128,6 @@ const OpEntry *OpTable::next(StringRef op, const OpEntry &entry) const {
   return nullptr;
 }
 
-std::vector<std::string> OpTable::ops() const {
-  std::vector<std::string> out;
-  for (const auto &e : entries)
-    out.push_back(e.getKey().str());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 int64_t OpTable::firstOpset(StringRef op) const {
   auto it = entries.find(op);
   return it == entries.end() || it->second.empty() ? 0 : it->second.front().since;

@@ -133,8 +133,6 @@ public:
   const OpEntry *lookup(llvm::StringRef op, int64_t opset) const;
   /// The entry following `entry` of `op` (null for the newest).
   const OpEntry *next(llvm::StringRef op, const OpEntry &entry) const;
-  /// Every op with at least one registration, sorted.
-  std::vector<std::string> ops() const;
   /// The first opset from which `op` is supported (0 when never).
   int64_t firstOpset(llvm::StringRef op) const;
 
