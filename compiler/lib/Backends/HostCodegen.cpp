@@ -18,7 +18,9 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
-#include "llvm/Transforms/IPO/LoopExtractor.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/IR/Dominators.h"
+#include "llvm/Transforms/Utils/CodeExtractor.h"
 #include "llvm/Transforms/Utils/LoopSimplify.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
@@ -158,22 +160,27 @@ template <typename BuildFn> void runModulePasses(llvm::Module &m, llvm::TargetMa
 /// with function size (a chain of 1,000 MatMuls took minutes).
 void outlineKernels(llvm::Module &m, llvm::TargetMachine &tm) {
   llvm::Function *graph = m.getFunction(kGraphSymbol);
-  if (!graph)
+  if (!graph || graph->isDeclaration())
     return;
-  std::vector<llvm::Function *> before;
-  for (llvm::Function &f : m)
-    before.push_back(&f);
-  runModulePasses(m, tm, [](llvm::PassBuilder &) {
+  runModulePasses(m, tm, [](llvm::PassBuilder &) { // preheaders and dedicated exits
     llvm::ModulePassManager mpm;
     mpm.addPass(llvm::createModuleToFunctionPassAdaptor(llvm::LoopSimplifyPass()));
-    mpm.addPass(llvm::LoopExtractorPass());
     return mpm;
   });
-  for (llvm::Function &f : m)
-    if (!f.isDeclaration() && !llvm::is_contained(before, &f)) {
-      f.setLinkage(llvm::GlobalValue::InternalLinkage);
-      f.addFnAttr(llvm::Attribute::NoInline);
+  llvm::DominatorTree dt(*graph);
+  llvm::LoopInfo loops(dt);
+  // One analysis cache for every extraction (each touches only its own blocks),
+  // as HotColdSplitting does; LoopExtractor builds one per loop, which makes
+  // outlining quadratic in the number of kernels.
+  llvm::CodeExtractorAnalysisCache cache(*graph);
+  llvm::SmallVector<llvm::Loop *> kernels(loops.begin(), loops.end());
+  for (llvm::Loop *kernel : kernels) {
+    llvm::CodeExtractor extractor(kernel->getBlocks(), &dt);
+    if (llvm::Function *f = extractor.extractCodeRegion(cache)) {
+      f->setLinkage(llvm::GlobalValue::InternalLinkage);
+      f->addFnAttr(llvm::Attribute::NoInline);
     }
+  }
 }
 
 void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
