@@ -348,6 +348,25 @@ void check_runs_allocate_nothing() {
         std::to_string(g_heap_calls.load()) + " calls counted");
 }
 
+/// run_packed refuses null pointer arrays instead of reading through them.
+void check_run_packed_null_arrays() {
+  mlp_v1_context *ctx = nullptr;
+  if (mlp_v1_create(nullptr, &ctx) != NNM_OK) {
+    check(false, "mlp v1: run_packed with null arrays", "create failed");
+    return;
+  }
+  std::vector<float> x(MLP_V1_INPUT_X_SIZE, 0.5f), y(MLP_V1_OUTPUT_Y_SIZE);
+  void *ins[] = {x.data()};
+  void *outs[] = {y.data()};
+  nnm_status a = mlp_v1_run_packed(ctx, nullptr, outs);
+  nnm_status b = mlp_v1_run_packed(ctx, ins, nullptr);
+  nnm_status c = mlp_v1_run_packed(ctx, ins, outs);
+  check(a == NNM_INVALID_ARGUMENT && b == NNM_INVALID_ARGUMENT && c == NNM_OK,
+        "mlp v1: run_packed refuses null pointer arrays",
+        status_text(a) + ", " + status_text(b) + ", " + status_text(c));
+  mlp_v1_destroy(ctx);
+}
+
 void check_resblock_cpp_wrapper() {
   std::vector<float> x, want;
   std::string why;
@@ -430,6 +449,7 @@ int main(int argc, char **argv) {
   check_mlp_v1_threads();
   check_lenet_caller_arena();
   check_runs_allocate_nothing();
+  check_run_packed_null_arrays();
   check_resblock_cpp_wrapper();
 
   std::printf("app: %d passed, %d failed\n", g_passed, g_failed);

@@ -126,9 +126,21 @@ void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
     b.CreateRet(b.getInt32(0));
   }
 
-  // Packed form for generic callers: arrays of input and output pointers.
+  // Packed form for generic callers: arrays of input and output pointers. Null
+  // arrays are NNM_INVALID_ARGUMENT (1), like null pointers in them (run checks).
   f = define(p + "_run_packed", i32, {ptr, ptr, ptr});
   {
+    auto *fail = llvm::BasicBlock::Create(c, "invalid", f);
+    auto *go = llvm::BasicBlock::Create(c, "run", f);
+    llvm::Value *bad = b.getFalse();
+    if (!info.inputs.empty())
+      bad = b.CreateOr(bad, b.CreateIsNull(f->getArg(1)));
+    if (!info.outputs.empty())
+      bad = b.CreateOr(bad, b.CreateIsNull(f->getArg(2)));
+    b.CreateCondBr(bad, fail, go);
+    b.SetInsertPoint(fail);
+    b.CreateRet(b.getInt32(1));
+    b.SetInsertPoint(go);
     llvm::SmallVector<llvm::Value *> args = {f->getArg(0)};
     for (size_t i = 0; i < info.inputs.size(); ++i)
       args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(1), i)));

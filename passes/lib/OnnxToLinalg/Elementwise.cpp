@@ -83,8 +83,23 @@ LogicalResult foldIntegers(const OnnxNode &node, Consts consts, const IntFold &f
   return success();
 }
 
-/// Registers an op whose every present input takes part elementwise.
-void addNary(OpTable &t, StringRef op, int64_t since, ScalarFn fn, IntFold fold = {}) {
+/// The broadcast shape rule for an op with exactly `arity` inputs (0: one or
+/// more), so a binary op given one or three inputs is refused, never read past.
+InferFn broadcastWithArity(unsigned arity) {
+  return [arity](const OnnxNode &node, Types &out) -> LogicalResult {
+    unsigned present = node.presentInputs().size();
+    if (arity ? (present != arity || node.numInputs() != arity) : present == 0)
+      return arity ? node.error() << "needs " << arity << " input" << (arity > 1 ? "s" : "")
+                                  << ", got " << node.numInputs()
+                   : node.error() << "needs at least one input";
+    return inferBroadcast(node, out);
+  };
+}
+
+/// Registers an op whose every present input takes part elementwise; `arity`
+/// is its exact number of inputs (0: variadic).
+void addNary(OpTable &t, StringRef op, int64_t since, unsigned arity, ScalarFn fn,
+             IntFold fold = {}) {
   auto lower = [fn](OpBuilder &b, const OnnxNode &node) -> Result {
     Values ins = node.presentInputs();
     if (ins.empty())
@@ -99,7 +114,7 @@ void addNary(OpTable &t, StringRef op, int64_t since, ScalarFn fn, IntFold fold 
     folder = [fold](const OnnxNode &node, Consts consts, Folded &out) {
       return foldIntegers(node, consts, fold, out);
     };
-  t.add(op, since, OpEntry::form(inferBroadcast, lower, folder));
+  t.add(op, since, OpEntry::form(broadcastWithArity(arity), lower, folder));
 }
 
 // Scalar bodies ----------------------------------------------------------------
@@ -450,20 +465,20 @@ void addElementwiseOps(OpTable &t) {
   t.add("Clip", 1, OpEntry::upgradedBy(dropAttrs(6, {"consumed_inputs"})));
   t.add("BatchNormalization", 1, OpEntry::upgradedBy(upgradeBatchNorm));
   t.add("Dropout", 1, OpEntry::upgradedBy(upgradeDropout)); // is_test
-  addNary(t, "Add", 7, add, [](V a) -> R { return a[0] + a[1]; });
-  addNary(t, "Sub", 7, sub, [](V a) -> R { return a[0] - a[1]; });
-  addNary(t, "Mul", 7, mul, [](V a) -> R { return a[0] * a[1]; });
-  addNary(t, "Div", 7, div, [](V a) -> R {
+  addNary(t, "Add", 7, 2, add, [](V a) -> R { return a[0] + a[1]; });
+  addNary(t, "Sub", 7, 2, sub, [](V a) -> R { return a[0] - a[1]; });
+  addNary(t, "Mul", 7, 2, mul, [](V a) -> R { return a[0] * a[1]; });
+  addNary(t, "Div", 7, 2, div, [](V a) -> R {
     if (a[1] == 0)
       return std::nullopt;
     return a[0] / a[1]; // ONNX integer Div truncates, like C++
   });
-  addNary(t, "Max", 8, variadicMax, [](V a) -> R { return *std::max_element(a.begin(), a.end()); });
-  addNary(t, "Min", 8, variadicMin, [](V a) -> R { return *std::min_element(a.begin(), a.end()); });
-  addNary(t, "Neg", 6, neg, [](V a) -> R { return -a[0]; });
-  addNary(t, "Abs", 6, abs, [](V a) -> R { return a[0] < 0 ? -a[0] : a[0]; });
-  addNary(t, "Relu", 6, relu);
-  t.add("Pow", 7, OpEntry::form(inferBroadcast, [](OpBuilder &b, const OnnxNode &node) -> Result {
+  addNary(t, "Max", 8, 0, variadicMax, [](V a) -> R { return *std::max_element(a.begin(), a.end()); });
+  addNary(t, "Min", 8, 0, variadicMin, [](V a) -> R { return *std::min_element(a.begin(), a.end()); });
+  addNary(t, "Neg", 6, 1, neg, [](V a) -> R { return -a[0]; });
+  addNary(t, "Abs", 6, 1, abs, [](V a) -> R { return a[0] < 0 ? -a[0] : a[0]; });
+  addNary(t, "Relu", 6, 1, relu);
+  t.add("Pow", 7, OpEntry::form(broadcastWithArity(2), [](OpBuilder &b, const OnnxNode &node) -> Result {
           if (elementTypeOf(node.input(0)).isInteger(1))
             return node.error() << "needs a numeric base", failure();
           return lowerBroadcast(b, node, ValueRange{node.input(0), node.input(1)}, pow);

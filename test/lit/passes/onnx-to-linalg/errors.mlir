@@ -88,3 +88,20 @@ func.func @declared_type_disagrees(%x: tensor<2x3xf32>) -> tensor<3x3xf32> {
   %0 = "onnx.Relu"(%x) {onnx.opset = 14 : i64} : (tensor<2x3xf32>) -> tensor<3x3xf32>
   return %0 : tensor<3x3xf32>
 }
+
+// -----
+
+// A binary op with one input is refused, never read past its operands.
+func.func @add_one_input(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{Add (opset 14): needs 2 inputs, got 1}}
+  %0 = "onnx.Add"(%x) {onnx.opset = 14 : i64} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @add_three_inputs(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{Add (opset 14): needs 2 inputs, got 3}}
+  %0 = "onnx.Add"(%x, %x, %x) {onnx.opset = 14 : i64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
