@@ -16,6 +16,7 @@ const std::vector<std::unique_ptr<TargetBackend>> &backends() {
 
 } // namespace
 
+void TargetBackend::buildGraphTransforms(mlir::OpPassManager &) const {}
 void TargetBackend::buildConfigure(mlir::OpPassManager &) const {}
 void TargetBackend::buildTensorTransforms(mlir::OpPassManager &) const {}
 

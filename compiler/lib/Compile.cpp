@@ -56,6 +56,7 @@ DictionaryAttr targetAttr(MLIRContext &ctx, const TargetDescription &t) {
       b.getNamedAttr("cpu", b.getStringAttr(t.cpu)),
       b.getNamedAttr("features", b.getStringAttr(t.features)),
       b.getNamedAttr("vector_bits", b.getI64IntegerAttr(t.vectorBits)),
+      b.getNamedAttr("kernels", b.getStringAttr(t.kernels)),
   });
 }
 
@@ -127,6 +128,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   target.backend = backend->name();
   target.triple = o.targetTriple;
   target.cpu = o.cpu;
+  target.kernels = o.kernels;
   if (!backend->resolveTarget(target, verr)) {
     errors.push_back(verr);
     return false;
@@ -164,7 +166,9 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     }
     applyDefaultTimingPassManagerCLOptions(pm);
   }
-  buildOnnxToLinalgPipeline(pm);
+  buildOnnxPreparePipeline(pm);
+  backend->buildGraphTransforms(pm);
+  buildLowerToLinalgPipeline(pm);
   if (o.emit != EmitKind::Linalg) {
     backend->buildConfigure(pm);
     backend->buildTensorTransforms(pm);

@@ -30,13 +30,26 @@ using namespace mlir;
 
 namespace nnm {
 
-void buildOnnxToLinalgPipeline(OpPassManager &pm) {
+void buildOnnxPreparePipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(onnx_level::createOnnxUpgrade());
   pm.addNestedPass<func::FuncOp>(onnx_level::createOnnxFold());
   pm.addNestedPass<func::FuncOp>(onnx_level::createOnnxOptimize());
+}
+
+void buildLowerToLinalgPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(onnx_to_linalg::createOnnxToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
+
+void buildOnnxToLinalgPipeline(OpPassManager &pm) {
+  buildOnnxPreparePipeline(pm);
+  buildLowerToLinalgPipeline(pm);
+}
+
+void buildCpuGraphPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuDnnlSelect());
+  pm.addNestedPass<func::FuncOp>(onnx_level::createOnnxOptimize());
 }
 
 void buildElementwiseFusionPipeline(OpPassManager &pm) {
@@ -51,8 +64,14 @@ void buildCpuTensorPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(cpu::createCpuLoopOrder());
 }
 
-void buildBufferizePipeline(OpPassManager &pm) {
+void buildCpuKernelCallsPipeline(OpPassManager &pm) {
+  pm.addPass(cpu::createCpuDnnlCalls());
+}
+
+void buildBufferizePipeline(OpPassManager &pm, void (*afterAbi)(OpPassManager &)) {
   pm.addPass(memory::createMemrefAbi());
+  if (afterAbi)
+    afterAbi(pm);
   pm.addPass(bufferization::createOneShotBufferizePass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(memory::createCopyToLinalg());
@@ -83,9 +102,11 @@ void buildHostLlvmPipeline(OpPassManager &pm) {
 }
 
 void buildCpuPipeline(OpPassManager &pm) {
-  buildOnnxToLinalgPipeline(pm);
+  buildOnnxPreparePipeline(pm);
+  buildCpuGraphPipeline(pm);
+  buildLowerToLinalgPipeline(pm);
   buildCpuTensorPipeline(pm);
-  buildBufferizePipeline(pm);
+  buildBufferizePipeline(pm, buildCpuKernelCallsPipeline);
   buildHostLlvmPipeline(pm);
 }
 
@@ -101,12 +122,13 @@ void registerPasses() {
                                buildOnnxToLinalgPipeline);
     PassPipelineRegistration<>("nnm-bufferize-pipeline",
                                "linalg on tensors to arena-planned memrefs",
-                               buildBufferizePipeline);
+                               [](OpPassManager &pm) { buildBufferizePipeline(pm); });
     PassPipelineRegistration<>("nnm-llvm-pipeline",
                                "Arena-planned memrefs to the LLVM dialect (host loops)",
                                buildHostLlvmPipeline);
     PassPipelineRegistration<>("nnm-cpu-pipeline",
-                               "ONNX-level IR to the LLVM dialect (portable CPU path)",
+                               "ONNX-level IR to the LLVM dialect (CPU path, oneDNN "
+                               "kernels included)",
                                buildCpuPipeline);
     return true;
   }();

@@ -1,15 +1,9 @@
 /*===- context.c - Per-instance model context ------------------------------===*/
-#include "nnmodel/runtime.h"
+#include "context_internal.h"
+#include "nnmodel/kernels.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct nnm_context {
-  void *arena;
-  size_t arena_bytes;
-  int owns_arena;
-  int32_t num_threads;
-};
 
 void nnm_options_init(nnm_options *options) {
   if (!options)
@@ -60,6 +54,8 @@ nnm_status nnm_context_create(size_t arena_bytes, const nnm_options *options,
 void nnm_context_destroy(nnm_context *context) {
   if (!context)
     return;
+  if (context->release_kernels)
+    context->release_kernels(context->kernels);
   if (context->owns_arena)
     free(context->arena);
   free(context);
@@ -75,4 +71,12 @@ size_t nnm_context_arena_bytes(const nnm_context *context) {
 
 int32_t nnm_context_num_threads(const nnm_context *context) {
   return context ? context->num_threads : 0;
+}
+
+nnm_status nnm_context_take_status(nnm_context *context) {
+  if (!context)
+    return NNM_INVALID_ARGUMENT;
+  nnm_status s = context->status;
+  context->status = NNM_OK;
+  return s;
 }

@@ -257,7 +257,7 @@ def main(argv=None):
         rc, _, err = run([args.cxx, "-std=c++17", "-O2", "-g", "-Wall", "-pthread",
                           f"-I{work}", f"-I{args.runtime_include}",
                           os.path.join(HERE, "app.cpp"), *libs, args.runtime_lib,
-                          "-lm", "-lpthread", "-fuse-ld=lld",
+                          "-ldnnl", "-lgomp", "-lm", "-lpthread", "-fuse-ld=lld",
                           # count heap calls during runs (app.cpp, "runs allocate nothing")
                           "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,"
                           "--wrap=posix_memalign,--wrap=aligned_alloc", "-o", app], args.timeout)

@@ -76,6 +76,9 @@ options:
   --target-triple T      default x86_64-unknown-linux-gnu
   --cpu CPU              default: x86-64-v2 on x86-64, generic elsewhere;
                          'native' for this machine's CPU
+  --kernels K            dnnl: convolutions, matrix products and pools run on oneDNN
+                         (default for cpu on x86-64; the program links oneDNN);
+                         codegen: generated loops only (the default elsewhere)
   --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
   --mlir-...             MLIR's pass-manager options, over every stage of the one
                          pipeline: --mlir-print-ir-after-all, --mlir-print-ir-before=PASS,
@@ -140,6 +143,8 @@ int compileCommand(const std::vector<std::string> &args) {
       if (!value(o.targetTriple)) return tool::fail("--target-triple needs a value");
     } else if (a == "--cpu") {
       if (!value(o.cpu)) return tool::fail("--cpu needs a value");
+    } else if (a == "--kernels") {
+      if (!value(o.kernels)) return tool::fail("--kernels needs a value");
     } else if (a == "--dim") {
       std::string name;
       int64_t n;

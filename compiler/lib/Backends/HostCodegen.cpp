@@ -2,7 +2,10 @@
 #include "HostCodegen.h"
 
 #include "nnm/Compiler/ModelInfo.h"
+#include "nnm/Passes/Cpu/Passes.h"
 #include "nnm/Passes/Pipelines.h"
+
+#include "nnmodel/kernels.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -56,10 +59,39 @@ std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const TargetDescription &
   return tm;
 }
 
+/// One entry of the kernel table (nnm-cpu-dnnl-calls' `nnm.kernels`).
+struct KernelEntry {
+  llvm::SmallVector<int64_t> desc;
+  std::string weights, bias; ///< global symbols, "" when absent
+  int64_t workspace = 0;
+};
+
+bool readKernelTable(mlir::ModuleOp module, std::vector<KernelEntry> &out, std::string &error) {
+  auto table = module->getAttrOfType<mlir::ArrayAttr>(cpu::kKernelTableAttr);
+  if (!table)
+    return true;
+  for (mlir::Attribute a : table) {
+    auto d = mlir::dyn_cast<mlir::DictionaryAttr>(a);
+    auto desc = d ? d.getAs<mlir::DenseI64ArrayAttr>("desc") : nullptr;
+    auto w = d ? d.getAs<mlir::StringAttr>("weights") : nullptr;
+    auto b = d ? d.getAs<mlir::StringAttr>("bias") : nullptr;
+    auto ws = d ? d.getAs<mlir::IntegerAttr>("workspace") : nullptr;
+    if (!desc || desc.size() != NNM_KW_COUNT || !w || !b || !ws) {
+      error = "internal error: malformed kernel table";
+      return false;
+    }
+    out.push_back({llvm::SmallVector<int64_t>(desc.asArrayRef()), w.str(), b.str(), ws.getInt()});
+  }
+  return true;
+}
+
 /// The exported C ABI around the graph function (docs/generated-api.md). The
-/// graph takes (inputs..., outputs..., context, arena).
-void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
-             const std::string &json) {
+/// graph takes (inputs..., outputs..., context, arena). With kernels, create
+/// attaches the kernel table to the new context and run returns what the
+/// kernels reported.
+bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
+             const std::string &json, const std::vector<KernelEntry> &kernels,
+             std::string &error) {
   llvm::LLVMContext &c = m.getContext();
   llvm::IRBuilder<> b(c);
   auto *ptr = llvm::PointerType::getUnqual(c);
@@ -91,8 +123,64 @@ void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   meta->setAlignment(llvm::Align(1));
   auto *version = constString(p + "_version_string", info.version);
 
+  // The kernel table: descriptors, constant weights, workspace bytes, and the
+  // slot of the model's shared kernels (filled by the runtime on first create).
+  llvm::GlobalVariable *table = nullptr, *state = nullptr;
+  if (!kernels.empty()) {
+    auto *entryType = llvm::StructType::get(c, {ptr, ptr, ptr, i64});
+    std::vector<llvm::Constant *> entries;
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      const KernelEntry &k = kernels[i];
+      llvm::SmallVector<uint64_t> words(k.desc.begin(), k.desc.end());
+      auto *descInit = llvm::ConstantDataArray::get(c, words);
+      auto *desc = new llvm::GlobalVariable(m, descInit->getType(), true,
+                                            llvm::GlobalValue::InternalLinkage, descInit,
+                                            p + "_kernel" + std::to_string(i) + "_desc");
+      auto global = [&](const std::string &sym) -> llvm::Constant * {
+        if (sym.empty())
+          return llvm::ConstantPointerNull::get(ptr);
+        return m.getNamedGlobal(sym);
+      };
+      llvm::Constant *w = global(k.weights), *bias = global(k.bias);
+      if (!w || !bias) {
+        error = "internal error: kernel " + std::to_string(i) + " names a missing global";
+        return false;
+      }
+      entries.push_back(llvm::ConstantStruct::get(entryType, {desc, w, bias,
+                                                              b.getInt64(k.workspace)}));
+    }
+    auto *tableType = llvm::ArrayType::get(entryType, entries.size());
+    table = new llvm::GlobalVariable(m, tableType, true, llvm::GlobalValue::InternalLinkage,
+                                     llvm::ConstantArray::get(tableType, entries),
+                                     p + "_kernel_table");
+    state = new llvm::GlobalVariable(m, ptr, false, llvm::GlobalValue::InternalLinkage,
+                                     llvm::ConstantPointerNull::get(ptr), p + "_kernel_state");
+  }
+
   llvm::Function *f = define(p + "_create", i32, {ptr, ptr});
-  b.CreateRet(b.CreateCall(ctxCreate, {b.getInt64(info.arenaBytes), f->getArg(0), f->getArg(1)}));
+  llvm::Value *created =
+      b.CreateCall(ctxCreate, {b.getInt64(info.arenaBytes), f->getArg(0), f->getArg(1)});
+  if (!table) {
+    b.CreateRet(created);
+  } else {
+    // On a failed attach the context is destroyed again and *out reset.
+    auto attach = declare("nnm_kernels_attach", i32, {ptr, ptr, ptr, i32});
+    auto *attachBlock = llvm::BasicBlock::Create(c, "attach", f);
+    auto *undo = llvm::BasicBlock::Create(c, "undo", f);
+    auto *done = llvm::BasicBlock::Create(c, "done", f);
+    b.CreateCondBr(b.CreateICmpEQ(created, b.getInt32(0)), attachBlock, done);
+    b.SetInsertPoint(attachBlock);
+    llvm::Value *ctx = b.CreateLoad(ptr, f->getArg(1));
+    llvm::Value *attached =
+        b.CreateCall(attach, {ctx, state, table, b.getInt32(int32_t(kernels.size()))});
+    b.CreateCondBr(b.CreateICmpEQ(attached, b.getInt32(0)), done, undo);
+    b.SetInsertPoint(undo);
+    b.CreateCall(ctxDestroy, {ctx});
+    b.CreateStore(llvm::ConstantPointerNull::get(ptr), f->getArg(1));
+    b.CreateRet(attached);
+    b.SetInsertPoint(done);
+    b.CreateRet(created);
+  }
 
   f = define(p + "_destroy", b.getVoidTy(), {ptr});
   b.CreateCall(ctxDestroy, {f->getArg(0)});
@@ -123,7 +211,11 @@ void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
     args.push_back(run->getArg(0));
     args.push_back(b.CreateCall(ctxArena, {run->getArg(0)}));
     b.CreateCall(graph, args);
-    b.CreateRet(b.getInt32(0));
+    if (table)
+      b.CreateRet(b.CreateCall(declare("nnm_context_take_status", i32, {ptr}),
+                               {run->getArg(0)}));
+    else
+      b.CreateRet(b.getInt32(0));
   }
 
   // Packed form for generic callers: arrays of input and output pointers. Null
@@ -148,6 +240,7 @@ void emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
       args.push_back(b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, f->getArg(2), i)));
     b.CreateRet(b.CreateCall(run, args));
   }
+  return true;
 }
 
 /// Runs `build`'s passes over `m` with fresh analysis managers.
@@ -261,6 +354,9 @@ bool resolveHostTarget(TargetDescription &t, std::string &error) {
 bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
                          const ModelInfo &info, const std::string &metadataJson,
                          bool wantLlvmText, SerializedTarget &out, std::string &error) {
+  std::vector<KernelEntry> kernels;
+  if (!readKernelTable(module, kernels, error))
+    return false;
   llvm::LLVMContext llctx;
   auto llmod = mlir::translateModuleToLLVMIR(module, llctx, info.name);
   if (!llmod) {
@@ -281,7 +377,8 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
   for (llvm::GlobalVariable &g : llmod->globals())
     if (!g.isDeclaration())
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
-  emitApi(*llmod, graph, info, metadataJson);
+  if (!emitApi(*llmod, graph, info, metadataJson, kernels, error))
+    return false;
   if (llvm::verifyModule(*llmod, &llvm::errs())) {
     error = "internal error: generated LLVM IR does not verify";
     return false;
@@ -301,8 +398,23 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
   return true;
 }
 
+bool checkKernels(TargetDescription &t, const char *backend, bool haveDnnl,
+                  std::string &error) {
+  if (t.kernels.empty())
+    t.kernels = haveDnnl ? "dnnl" : "codegen";
+  if (t.kernels == "codegen" || (t.kernels == "dnnl" && haveDnnl))
+    return true;
+  if (t.kernels == "dnnl")
+    error = std::string("--kernels dnnl: oneDNN kernels are available to the cpu back end on "
+                        "x86-64 only (this is ") + backend + " for " + t.triple +
+            "); use --kernels codegen";
+  else
+    error = "unknown --kernels '" + t.kernels + "' (dnnl or codegen)";
+  return false;
+}
+
 bool HostBackend::resolveTarget(TargetDescription &target, std::string &error) const {
-  return resolveHostTarget(target, error);
+  return resolveHostTarget(target, error) && checkKernels(target, name(), false, error);
 }
 
 void HostBackend::buildBufferizeAndLower(mlir::OpPassManager &pm) const {

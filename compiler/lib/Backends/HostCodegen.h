@@ -20,6 +20,11 @@ namespace nnm {
 /// triple, "native" = this machine) and fills cpu, features and vectorBits.
 bool resolveHostTarget(TargetDescription &target, std::string &error);
 
+/// Settles target.kernels: empty becomes "dnnl" where `haveDnnl`, else
+/// "codegen"; asking for dnnl where it is not available is an error.
+bool checkKernels(TargetDescription &target, const char *backend, bool haveDnnl,
+                  std::string &error);
+
 /// LLVM dialect -> LLVM IR, exported API around the graph function, O3, one
 /// relocatable object named `<name>.o` appended to out.objects.
 bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,

@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
@@ -78,8 +79,12 @@ struct ArenaPlanPass : impl::ArenaPlanBase<ArenaPlanPass> {
           continue;
         for (Operation *user : v.getUsers()) {
           buf.last = std::max(buf.last, topLevel(user));
+          // A raw pointer taken from the buffer (a kernel-library call's
+          // argument) keeps it alive until that pointer's last use.
+          bool pointer = isa<memref::ExtractAlignedPointerAsIndexOp, arith::IndexCastOp,
+                             LLVM::IntToPtrOp>(user);
           for (Value r : user->getResults())
-            if (isa<MemRefType>(r.getType()))
+            if (pointer || isa<MemRefType>(r.getType()))
               work.push_back(r);
         }
       }

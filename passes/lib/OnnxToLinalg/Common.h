@@ -3,6 +3,7 @@
 #define NNM_PASSES_ONNXTOLINALG_COMMON_H
 
 #include "nnm/Passes/OnnxToLinalg/OpTable.h"
+#include "nnm/Passes/OnnxToLinalg/Window.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -103,19 +104,7 @@ mlir::Value minS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Va
 /// Converts a scalar between element types with ONNX Cast semantics.
 mlir::Value castS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Type to);
 
-/// Conv/pool window helpers (MatMulConv.cpp). Pads are all begins, then all ends.
-/// Every helper works on kDyn input dims (the padding of SAME_* is then unknown,
-/// reported as kDyn pads).
-mlir::FailureOr<llvm::SmallVector<int64_t>>
-resolvePads(const OnnxNode &node, llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> kernel,
-            llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> dilations);
-mlir::FailureOr<llvm::SmallVector<int64_t>> spatialAttr(const OnnxNode &node,
-                                                        llvm::StringRef name, size_t n,
-                                                        int64_t dflt);
-/// Output sizes of a conv-style window (floor), kDyn where the input is kDyn.
-mlir::FailureOr<llvm::SmallVector<int64_t>>
-windowOutput(const OnnxNode &node, llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> kernel,
-             llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> dilations);
+/// Conv/pool window helpers (MatMulConv.cpp): see Window.h.
 mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
                        llvm::ArrayRef<int64_t> pads, mlir::Value value);
 

@@ -1,9 +1,13 @@
 //===- Backend.h - Target back ends that own their pipeline stages -*- C++ -*-===//
 //
-// The driver owns the target-neutral front: import, the ONNX level, lowering
-// to linalg on tensors. From there a back end fills four stages, in order, in
-// the one PassManager of a compile:
+// The driver owns the target-neutral front: import, the typed ONNX level
+// (upgrade, fold, rewrites) and, after the back end's graph stage, lowering to
+// linalg on tensors. A back end fills five stages, in order, in the one
+// PassManager of a compile:
 //
+//   graph             on the typed ONNX level: ops a kernel library runs, with
+//                     their fused neighbours, and the layouts they want
+//   (driver: what is left of the ONNX level to linalg on tensors)
 //   configure         annotate decisions on linalg-on-tensors (tile sizes,
 //                     "this op goes to a kernel library", GPU mapping)
 //   tensor transforms tiling, fusion, vectorization, library calls
@@ -39,6 +43,9 @@ struct TargetDescription {
   std::string cpu;      ///< resolved CPU name ("" until resolveTarget)
   std::string features; ///< LLVM feature string, e.g. "+avx2,+fma"
   int64_t vectorBits = 0; ///< widest native SIMD register, in bits
+  /// Who runs convolutions, matrix products and pools: "dnnl" (oneDNN through
+  /// the runtime) or "codegen" (generated loops only). "" until resolveTarget.
+  std::string kernels;
 };
 
 /// Module attribute holding the TargetDescription as a dictionary.
@@ -69,6 +76,9 @@ public:
   /// Validates the triple and CPU and fills in the CPU default, the feature
   /// string and the vector width. False with a message on bad input.
   virtual bool resolveTarget(TargetDescription &target, std::string &error) const = 0;
+
+  /// Stage 0: on the typed ONNX level, before lowering to linalg.
+  virtual void buildGraphTransforms(mlir::OpPassManager &pm) const;
 
   /// Stage 1: annotate linalg on tensors with this back end's decisions.
   virtual void buildConfigure(mlir::OpPassManager &pm) const;

@@ -3,6 +3,8 @@
 
 #include "nnm/Passes/Pipelines.h"
 
+#include "llvm/TargetParser/Triple.h"
+
 namespace nnm {
 namespace {
 
@@ -10,11 +12,27 @@ class CpuBackend : public HostBackend {
 public:
   const char *name() const override { return "cpu"; }
   const char *summary() const override {
-    return "native code for the --target-triple/--cpu host (default)";
+    return "native code for the --target-triple/--cpu host (default); oneDNN kernels on "
+           "x86-64";
+  }
+
+  /// oneDNN comes from the runtime, which is built for x86-64 here.
+  bool resolveTarget(TargetDescription &target, std::string &error) const override {
+    bool x86 = llvm::Triple(target.triple).getArch() == llvm::Triple::x86_64;
+    return resolveHostTarget(target, error) && checkKernels(target, name(), x86, error);
+  }
+
+  void buildGraphTransforms(mlir::OpPassManager &pm) const override {
+    buildCpuGraphPipeline(pm);
   }
 
   void buildTensorTransforms(mlir::OpPassManager &pm) const override {
     buildCpuTensorPipeline(pm);
+  }
+
+  void buildBufferizeAndLower(mlir::OpPassManager &pm) const override {
+    buildBufferizePipeline(pm, buildCpuKernelCallsPipeline);
+    buildHostLlvmPipeline(pm);
   }
 };
 

@@ -15,9 +15,16 @@ class OpPassManager;
 
 namespace nnm {
 
-/// ONNX-level IR to linalg on tensors: upgrade, fold, graph rewrites, lowering
-/// (nnm-linalg-pipeline).
+/// The typed ONNX level made ready for a back end: upgrade, fold, graph rewrites.
+void buildOnnxPreparePipeline(mlir::OpPassManager &pm);
+/// The typed ONNX level to linalg on tensors (what a back end left as onnx.*).
+void buildLowerToLinalgPipeline(mlir::OpPassManager &pm);
+/// Both of the above, back to back (nnm-linalg-pipeline).
 void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm);
+/// The CPU back end's graph stage: convolutions, matrix products and pools to
+/// oneDNN kernels with fused post-ops (nnm-cpu-dnnl-select), then the graph
+/// rewrites again, which cancel the layout Transposes between kernels.
+void buildCpuGraphPipeline(mlir::OpPassManager &pm);
 /// Tensor-level fusion of elementwise producers into consumers, bodies bounded
 /// (nnm-cpu-fuse-elementwise; part of a back end's tensor-transform stage).
 void buildElementwiseFusionPipeline(mlir::OpPassManager &pm);
@@ -26,14 +33,19 @@ void buildElementwiseFusionPipeline(mlir::OpPassManager &pm);
 /// (nnm-cpu-loop-order).
 void buildCpuTensorPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors to bufferized, arena-planned memrefs; target neutral
-/// (nnm-bufferize-pipeline).
-void buildBufferizePipeline(mlir::OpPassManager &pm);
+/// (nnm-bufferize-pipeline). `afterAbi` adds a back end's passes that need the
+/// calling convention (the context argument) but run before bufferization.
+void buildBufferizePipeline(mlir::OpPassManager &pm,
+                            void (*afterAbi)(mlir::OpPassManager &) = nullptr);
+/// The CPU back end's passes between the ABI and bufferization: oneDNN kernels
+/// to runtime calls (nnm-cpu-dnnl-calls).
+void buildCpuKernelCallsPipeline(mlir::OpPassManager &pm);
 /// Arena-planned memrefs to the LLVM dialect through affine host loops (loads
 /// that do not change inside a loop are hoisted out of it, so LLVM can vectorize
 /// the loop), with the bare-pointer calling convention (nnm-llvm-pipeline).
 void buildHostLlvmPipeline(mlir::OpPassManager &pm);
-/// The portable CPU path end to end: ONNX level to the LLVM dialect
-/// (nnm-cpu-pipeline).
+/// The CPU path end to end: ONNX level to the LLVM dialect, oneDNN kernels
+/// included unless `nnm.target` says `kernels = "codegen"` (nnm-cpu-pipeline).
 void buildCpuPipeline(mlir::OpPassManager &pm);
 
 /// Registers every nnm- pass and named pipeline with MLIR's registry (tools only).

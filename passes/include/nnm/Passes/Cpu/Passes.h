@@ -8,6 +8,10 @@
 
 namespace nnm::cpu {
 
+/// Module attribute listing the oneDNN kernels (nnm-cpu-dnnl-calls): one
+/// dictionary {desc, weights, bias, workspace} per kernel index.
+constexpr const char *kKernelTableAttr = "nnm.kernels";
+
 #define GEN_PASS_DECL
 #include "nnm/Passes/Cpu/Passes.h.inc"
 

@@ -53,4 +53,46 @@ def CpuConvChannelsLast : Pass<"nnm-cpu-conv-channels-last", "mlir::func::FuncOp
                            "mlir::tensor::TensorDialect"];
 }
 
+def CpuDnnlSelect : Pass<"nnm-cpu-dnnl-select", "mlir::func::FuncOp"> {
+  let summary = "Hand convolutions, matrix products and pools to oneDNN, with fused post-ops";
+  let description = [{
+    On the typed ONNX level: each f32 2-D Conv with constant weights, MatMul
+    or Gemm with a constant right-hand side, of at least `min-macs`
+    multiply-adds, becomes one `nnm.dnnl_kernel` op together with the
+    single-use chain after it that oneDNN applies as post-ops (the bias of a
+    MatMul + Add, Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSwish, Elu, Gelu,
+    one residual Add as a sum). MaxPool, AveragePool and the global pools of a
+    kernel's result join too. The op carries the kernel descriptor of
+    `nnmodel/kernels.h`, its operands' roles and the scratchpad bytes oneDNN
+    reports for it on the compiling machine; an op oneDNN has no primitive for
+    stays with generated code. Convolutions and pools run channels-last: the
+    op sits between two onnx.Transpose ops, which nnm-onnx-optimize cancels
+    along chains of kernels. Does nothing when the module's `nnm.target` asks
+    for other kernels (`--kernels codegen`).
+  }];
+  let options = [
+    Option<"minMacs", "min-macs", "int64_t", /*default=*/"32768",
+           "Smallest convolution or matrix product (multiply-adds) worth a library call">,
+  ];
+}
+
+def CpuDnnlCalls : Pass<"nnm-cpu-dnnl-calls", "mlir::ModuleOp"> {
+  let summary = "Lower nnm.dnnl_kernel ops to calls of the runtime's kernel table";
+  let description = [{
+    After nnm-memref-abi, before bufferization. Each `nnm.dnnl_kernel` becomes
+    an arena buffer for its result and one for its scratchpad, a call
+    `nnm_kernel_run(context, index, src, sum, dst, workspace)` on raw
+    pointers, and a `bufferization.to_tensor` of the result. Constant weights
+    and biases become private memref.globals, and the module attribute
+    `nnm.kernels` lists each kernel's descriptor, globals and workspace bytes:
+    serialization turns it into the table that the model's create function
+    hands to the runtime (primitives and weight reorders happen there, once
+    per model).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::func::FuncDialect", "mlir::LLVM::LLVMDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 #endif // NNM_PASSES_CPU_PASSES_TD

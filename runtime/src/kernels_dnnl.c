@@ -1,0 +1,475 @@
+/*===- kernels_dnnl.c - Kernel table on oneDNN primitives -------------------===*/
+/* See nnmodel/kernels.h. Only oneDNN's C API is used, so a C program links a
+ * model without a C++ runtime of its own. Threads: oneDNN here runs on OpenMP
+ * (Debian's build, libgomp); each kernel runs with the context's num_threads
+ * and leaves the calling thread's OpenMP setting as it found it. */
+#include "context_internal.h"
+#include "nnmodel/kernels.h"
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libgomp's API (omp.h needs -fopenmp, which the runtime does not use). */
+extern int omp_get_max_threads(void);
+extern void omp_set_num_threads(int n);
+
+/*---- descriptors -> primitive descriptors --------------------------------*/
+
+static float post_param(int64_t bits) {
+  double d;
+  memcpy(&d, &bits, sizeof d);
+  return (float)d;
+}
+
+static dnnl_alg_kind_t eltwise_alg(int64_t kind) {
+  switch (kind) {
+  case NNM_POST_RELU: return dnnl_eltwise_relu;
+  case NNM_POST_CLIP: return dnnl_eltwise_clip;
+  case NNM_POST_SIGMOID: return dnnl_eltwise_logistic;
+  case NNM_POST_TANH: return dnnl_eltwise_tanh;
+  case NNM_POST_HARDSWISH: return dnnl_eltwise_hardswish;
+  case NNM_POST_ELU: return dnnl_eltwise_elu;
+  case NNM_POST_GELU_ERF: return dnnl_eltwise_gelu_erf;
+  case NNM_POST_GELU_TANH: return dnnl_eltwise_gelu_tanh;
+  default: return dnnl_alg_kind_undef;
+  }
+}
+
+static void say(char *error, size_t size, const char *what, dnnl_status_t s) {
+  if (error && size)
+    snprintf(error, size, "%s (oneDNN status %d)", what, (int)s);
+}
+
+/* The attributes: user-managed scratchpad and the descriptor's post-ops. */
+static dnnl_status_t make_attr(const int64_t *d, dnnl_primitive_attr_t *attr) {
+  dnnl_status_t s = dnnl_primitive_attr_create(attr);
+  if (s != dnnl_success)
+    return s;
+  dnnl_post_ops_t po = NULL;
+  if ((s = dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user)) ||
+      (s = dnnl_post_ops_create(&po)))
+    goto fail;
+  int64_t n = d[NNM_KW_NUM_POST];
+  if (n < 0 || n > NNM_MAX_POST) {
+    s = dnnl_invalid_arguments;
+    goto fail;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t *p = d + NNM_KW_POST + 3 * i;
+    if (p[0] == NNM_POST_SUM) {
+      s = dnnl_post_ops_append_sum(po, 1.0f);
+    } else {
+      dnnl_alg_kind_t alg = eltwise_alg(p[0]);
+      s = alg == dnnl_alg_kind_undef
+              ? dnnl_invalid_arguments
+              : dnnl_post_ops_append_eltwise(po, 1.0f, alg, post_param(p[1]), post_param(p[2]));
+    }
+    if (s != dnnl_success)
+      goto fail;
+  }
+  s = dnnl_primitive_attr_set_post_ops(*attr, po);
+fail:
+  if (po)
+    dnnl_post_ops_destroy(po);
+  if (s != dnnl_success) {
+    dnnl_primitive_attr_destroy(*attr);
+    *attr = NULL;
+  }
+  return s;
+}
+
+/* The plain memory descriptions of a kernel's operands, as the model holds them. */
+typedef struct plain_mds {
+  dnnl_memory_desc_t src, weights, bias, dst;
+} plain_mds;
+
+static dnnl_status_t describe(const int64_t *d, plain_mds *m) {
+  const int64_t *src = d + NNM_KW_SRC, *w = d + NNM_KW_WEIGHTS, *dst = d + NNM_KW_DST;
+  dnnl_status_t s;
+  memset(m, 0, sizeof *m);
+  switch (d[NNM_KW_KIND]) {
+  case NNM_KERNEL_CONV2D: {
+    int64_t groups = d[NNM_KW_GROUPS];
+    if (groups < 1 || w[0] % groups)
+      return dnnl_invalid_arguments;
+    if ((s = dnnl_memory_desc_init_by_tag(&m->src, 4, src, dnnl_f32, dnnl_nhwc)) ||
+        (s = dnnl_memory_desc_init_by_tag(&m->dst, 4, dst, dnnl_f32, dnnl_nhwc)))
+      return s;
+    if (groups == 1) {
+      s = dnnl_memory_desc_init_by_tag(&m->weights, 4, w, dnnl_f32, dnnl_oihw);
+    } else {
+      dnnl_dims_t gw = {groups, w[0] / groups, w[1], w[2], w[3]};
+      s = dnnl_memory_desc_init_by_tag(&m->weights, 5, gw, dnnl_f32, dnnl_goihw);
+    }
+    if (s == dnnl_success && (d[NNM_KW_FLAGS] & NNM_KF_BIAS))
+      s = dnnl_memory_desc_init_by_tag(&m->bias, 1, dst + 1, dnnl_f32, dnnl_x);
+    return s;
+  }
+  case NNM_KERNEL_MATMUL: {
+    dnnl_dims_t bias = {1, dst[1]};
+    if ((s = dnnl_memory_desc_init_by_tag(&m->src, 2, src, dnnl_f32, dnnl_ab)) ||
+        (s = dnnl_memory_desc_init_by_tag(&m->dst, 2, dst, dnnl_f32, dnnl_ab)) ||
+        (s = dnnl_memory_desc_init_by_tag(&m->weights, 2, w, dnnl_f32,
+                                          (d[NNM_KW_FLAGS] & NNM_KF_WEIGHTS_TRANSPOSED)
+                                              ? dnnl_ba
+                                              : dnnl_ab)))
+      return s;
+    if (d[NNM_KW_FLAGS] & NNM_KF_BIAS)
+      s = dnnl_memory_desc_init_by_tag(&m->bias, 2, bias, dnnl_f32, dnnl_ab);
+    return s;
+  }
+  case NNM_KERNEL_POOL2D:
+    if ((s = dnnl_memory_desc_init_by_tag(&m->src, 4, src, dnnl_f32, dnnl_nhwc)))
+      return s;
+    return dnnl_memory_desc_init_by_tag(&m->dst, 4, dst, dnnl_f32, dnnl_nhwc);
+  default:
+    return dnnl_invalid_arguments;
+  }
+}
+
+/* The primitive descriptor of `d`; weights in whatever layout oneDNN prefers. */
+static dnnl_status_t make_pd(dnnl_engine_t engine, const int64_t *d, const plain_mds *m,
+                             dnnl_primitive_desc_t *pd) {
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_status_t s = make_attr(d, &attr);
+  if (s != dnnl_success)
+    return s;
+  const int64_t *w = d + NNM_KW_WEIGHTS;
+  dnnl_dims_t strides = {d[NNM_KW_STRIDES], d[NNM_KW_STRIDES + 1]};
+  dnnl_dims_t dil = {d[NNM_KW_DILATIONS] - 1, d[NNM_KW_DILATIONS + 1] - 1};
+  dnnl_dims_t pad_l = {d[NNM_KW_PADS], d[NNM_KW_PADS + 1]};
+  dnnl_dims_t pad_r = {d[NNM_KW_PADS + 2], d[NNM_KW_PADS + 3]};
+  dnnl_memory_desc_t any_weights;
+  switch (d[NNM_KW_KIND]) {
+  case NNM_KERNEL_CONV2D: {
+    dnnl_convolution_desc_t cd;
+    if ((s = dnnl_memory_desc_init_by_tag(&any_weights, m->weights.ndims, m->weights.dims,
+                                          dnnl_f32, dnnl_format_tag_any)) ||
+        (s = dnnl_dilated_convolution_forward_desc_init(
+             &cd, dnnl_forward_inference, dnnl_convolution_direct, &m->src, &any_weights,
+             (d[NNM_KW_FLAGS] & NNM_KF_BIAS) ? &m->bias : NULL, &m->dst, strides, dil, pad_l,
+             pad_r)))
+      break;
+    s = dnnl_primitive_desc_create(pd, &cd, attr, engine, NULL);
+    break;
+  }
+  case NNM_KERNEL_MATMUL: {
+    dnnl_matmul_desc_t md;
+    if ((s = dnnl_memory_desc_init_by_tag(&any_weights, 2, m->weights.dims, dnnl_f32,
+                                          dnnl_format_tag_any)) ||
+        (s = dnnl_matmul_desc_init(&md, &m->src, &any_weights,
+                                   (d[NNM_KW_FLAGS] & NNM_KF_BIAS) ? &m->bias : NULL,
+                                   &m->dst)))
+      break;
+    s = dnnl_primitive_desc_create(pd, &md, attr, engine, NULL);
+    break;
+  }
+  case NNM_KERNEL_POOL2D: {
+    dnnl_alg_kind_t alg = d[NNM_KW_GROUPS] == NNM_POOL_MAX ? dnnl_pooling_max
+                          : d[NNM_KW_GROUPS] == NNM_POOL_AVG_INCLUDE_PAD
+                              ? dnnl_pooling_avg_include_padding
+                              : dnnl_pooling_avg_exclude_padding;
+    dnnl_dims_t kernel = {w[0], w[1]};
+    dnnl_pooling_v2_desc_t pdsc;
+    if ((s = dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &m->src,
+                                               &m->dst, strides, kernel, dil, pad_l, pad_r)))
+      break;
+    s = dnnl_primitive_desc_create(pd, &pdsc, attr, engine, NULL);
+    break;
+  }
+  default:
+    s = dnnl_invalid_arguments;
+  }
+  dnnl_primitive_attr_destroy(attr);
+  return s;
+}
+
+static int64_t scratch_bytes(const_dnnl_primitive_desc_t pd) {
+  const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  return md ? (int64_t)dnnl_memory_desc_get_size(md) : 0;
+}
+
+int nnm_kernel_workspace_bytes(const int64_t *desc, int64_t *bytes, char *error,
+                               size_t error_size) {
+  dnnl_engine_t engine = NULL;
+  dnnl_primitive_desc_t pd = NULL;
+  plain_mds m;
+  dnnl_status_t s = dnnl_engine_create(&engine, dnnl_cpu, 0);
+  if (s != dnnl_success)
+    return say(error, error_size, "cannot create a oneDNN CPU engine", s), -1;
+  if ((s = describe(desc, &m)) || (s = make_pd(engine, desc, &m, &pd))) {
+    say(error, error_size, "oneDNN has no primitive for this kernel", s);
+    dnnl_engine_destroy(engine);
+    return -1;
+  }
+  *bytes = scratch_bytes(pd);
+  dnnl_primitive_desc_destroy(pd);
+  dnnl_engine_destroy(engine);
+  return 0;
+}
+
+/*---- the model's shared part ----------------------------------------------*/
+
+typedef struct shared_kernel {
+  int64_t kind, sum_bytes;
+  dnnl_primitive_t primitive;
+  dnnl_memory_desc_t src_md, dst_md, scratch_md;
+  dnnl_memory_t weights, bias; /* weights reordered once; bias wraps the constant */
+  int64_t scratch_bytes;
+} shared_kernel;
+
+typedef struct shared_model {
+  int refs;
+  dnnl_engine_t engine;
+  int32_t count;
+  shared_kernel k[];
+} shared_model;
+
+static pthread_mutex_t g_models_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void free_model(shared_model *sm) {
+  for (int32_t i = 0; i < sm->count; ++i) {
+    shared_kernel *k = &sm->k[i];
+    if (k->primitive)
+      dnnl_primitive_destroy(k->primitive);
+    if (k->weights)
+      dnnl_memory_destroy(k->weights);
+    if (k->bias)
+      dnnl_memory_destroy(k->bias);
+  }
+  if (sm->engine)
+    dnnl_engine_destroy(sm->engine);
+  free(sm);
+}
+
+/* Weights in the primitive's layout: the constant itself when that is already
+ * the layout, otherwise one reorder into memory the model owns. */
+static dnnl_status_t prepare_weights(dnnl_engine_t engine, const plain_mds *m,
+                                     const_dnnl_primitive_desc_t pd, const void *data,
+                                     dnnl_memory_t *out) {
+  const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+  if (dnnl_memory_desc_equal(want, &m->weights))
+    return dnnl_memory_create(out, &m->weights, engine, (void *)data);
+  dnnl_memory_t plain = NULL;
+  dnnl_primitive_desc_t rpd = NULL;
+  dnnl_primitive_t reorder = NULL;
+  dnnl_stream_t stream = NULL;
+  dnnl_status_t s;
+  if ((s = dnnl_memory_create(&plain, &m->weights, engine, (void *)data)) ||
+      (s = dnnl_memory_create(out, want, engine, DNNL_MEMORY_ALLOCATE)) ||
+      (s = dnnl_reorder_primitive_desc_create(&rpd, &m->weights, engine, want, engine, NULL)) ||
+      (s = dnnl_primitive_create(&reorder, rpd)) ||
+      (s = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags)))
+    goto done;
+  dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, plain}, {DNNL_ARG_TO, *out}};
+  if (!(s = dnnl_primitive_execute(reorder, stream, 2, args)))
+    s = dnnl_stream_wait(stream);
+done:
+  if (stream)
+    dnnl_stream_destroy(stream);
+  if (reorder)
+    dnnl_primitive_destroy(reorder);
+  if (rpd)
+    dnnl_primitive_desc_destroy(rpd);
+  if (plain)
+    dnnl_memory_destroy(plain);
+  if (s != dnnl_success && *out) {
+    dnnl_memory_destroy(*out);
+    *out = NULL;
+  }
+  return s;
+}
+
+static dnnl_status_t create_kernel(dnnl_engine_t engine, const nnm_kernel_entry *e,
+                                   shared_kernel *k) {
+  plain_mds m;
+  dnnl_primitive_desc_t pd = NULL;
+  dnnl_status_t s;
+  if ((s = describe(e->desc, &m)) || (s = make_pd(engine, e->desc, &m, &pd)))
+    return s;
+  k->kind = e->desc[NNM_KW_KIND];
+  k->src_md = m.src;
+  k->dst_md = m.dst;
+  k->scratch_bytes = scratch_bytes(pd);
+  k->scratch_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  for (int64_t i = 0; i < e->desc[NNM_KW_NUM_POST]; ++i)
+    if (e->desc[NNM_KW_POST + 3 * i] == NNM_POST_SUM)
+      k->sum_bytes = (int64_t)dnnl_memory_desc_get_size(&m.dst);
+  if (k->kind != NNM_KERNEL_POOL2D && !e->weights)
+    s = dnnl_invalid_arguments;
+  if (s == dnnl_success && e->weights)
+    s = prepare_weights(engine, &m, pd, e->weights, &k->weights);
+  if (s == dnnl_success && (e->desc[NNM_KW_FLAGS] & NNM_KF_BIAS))
+    s = e->bias ? dnnl_memory_create(&k->bias, &m.bias, engine, (void *)e->bias)
+                : dnnl_invalid_arguments;
+  if (s == dnnl_success)
+    s = dnnl_primitive_create(&k->primitive, pd);
+  dnnl_primitive_desc_destroy(pd);
+  return s;
+}
+
+static nnm_status acquire_model(void **slot, const nnm_kernel_entry *table, int32_t count,
+                                shared_model **out) {
+  nnm_status status = NNM_OK;
+  pthread_mutex_lock(&g_models_lock);
+  shared_model *sm = (shared_model *)*slot;
+  if (!sm) {
+    sm = calloc(1, sizeof *sm + (size_t)count * sizeof(shared_kernel));
+    if (!sm) {
+      status = NNM_OUT_OF_MEMORY;
+      goto done;
+    }
+    sm->count = count;
+    dnnl_status_t s = dnnl_engine_create(&sm->engine, dnnl_cpu, 0);
+    for (int32_t i = 0; s == dnnl_success && i < count; ++i)
+      s = create_kernel(sm->engine, &table[i], &sm->k[i]);
+    if (s != dnnl_success) {
+      free_model(sm);
+      status = s == dnnl_out_of_memory ? NNM_OUT_OF_MEMORY : NNM_INTERNAL_ERROR;
+      goto done;
+    }
+    *slot = sm;
+  }
+  ++sm->refs;
+  *out = sm;
+done:
+  pthread_mutex_unlock(&g_models_lock);
+  return status;
+}
+
+/*---- the context's part ------------------------------------------------------*/
+
+enum { ARG_SRC, ARG_WEIGHTS, ARG_BIAS, ARG_DST, ARG_SCRATCH, MAX_ARGS };
+
+typedef struct context_kernel {
+  dnnl_memory_t src, dst, scratch;
+  dnnl_exec_arg_t args[MAX_ARGS];
+  int nargs;
+  int64_t reserved; /* arena bytes the compiler set aside */
+  void *own_scratch; /* when the arena's share is too small on this machine */
+} context_kernel;
+
+typedef struct context_kernels {
+  shared_model *model;
+  void **slot;
+  dnnl_stream_t stream;
+  int32_t count;
+  context_kernel k[];
+} context_kernels;
+
+static void release(void *p) {
+  context_kernels *ck = (context_kernels *)p;
+  if (!ck)
+    return;
+  for (int32_t i = 0; i < ck->count; ++i) {
+    context_kernel *k = &ck->k[i];
+    if (k->src)
+      dnnl_memory_destroy(k->src);
+    if (k->dst)
+      dnnl_memory_destroy(k->dst);
+    if (k->scratch)
+      dnnl_memory_destroy(k->scratch);
+    free(k->own_scratch);
+  }
+  if (ck->stream)
+    dnnl_stream_destroy(ck->stream);
+  if (ck->model) {
+    pthread_mutex_lock(&g_models_lock);
+    if (--ck->model->refs == 0) {
+      *ck->slot = NULL;
+      free_model(ck->model);
+    }
+    pthread_mutex_unlock(&g_models_lock);
+  }
+  free(ck);
+}
+
+static dnnl_status_t bind_kernel(dnnl_engine_t engine, const shared_kernel *sk,
+                                 int64_t reserved, context_kernel *k) {
+  dnnl_status_t s;
+  k->reserved = reserved;
+  if ((s = dnnl_memory_create(&k->src, &sk->src_md, engine, DNNL_MEMORY_NONE)) ||
+      (s = dnnl_memory_create(&k->dst, &sk->dst_md, engine, DNNL_MEMORY_NONE)))
+    return s;
+  int n = 0;
+  k->args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, k->src};
+  if (sk->weights)
+    k->args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, sk->weights};
+  if (sk->bias)
+    k->args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, sk->bias};
+  k->args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, k->dst};
+  if (sk->scratch_bytes > 0) {
+    if (sk->scratch_bytes > reserved) {
+      size_t rounded = ((size_t)sk->scratch_bytes + 63) / 64 * 64;
+      k->own_scratch = aligned_alloc(64, rounded);
+      if (!k->own_scratch)
+        return dnnl_out_of_memory;
+    }
+    if ((s = dnnl_memory_create(&k->scratch, &sk->scratch_md, engine,
+                                k->own_scratch ? k->own_scratch : DNNL_MEMORY_NONE)))
+      return s;
+    k->args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, k->scratch};
+  }
+  k->nargs = n;
+  return dnnl_success;
+}
+
+nnm_status nnm_kernels_attach(nnm_context *ctx, void **slot, const nnm_kernel_entry *table,
+                              int32_t count) {
+  if (!ctx || !slot || (count && !table) || count < 0 || ctx->kernels)
+    return NNM_INVALID_ARGUMENT;
+  context_kernels *ck = calloc(1, sizeof *ck + (size_t)count * sizeof(context_kernel));
+  if (!ck)
+    return NNM_OUT_OF_MEMORY;
+  ck->count = count;
+  ck->slot = slot;
+  nnm_status status = acquire_model(slot, table, count, &ck->model);
+  if (status != NNM_OK) {
+    free(ck);
+    return status;
+  }
+  dnnl_status_t s = dnnl_stream_create(&ck->stream, ck->model->engine, dnnl_stream_default_flags);
+  for (int32_t i = 0; s == dnnl_success && i < count; ++i)
+    s = bind_kernel(ck->model->engine, &ck->model->k[i], table[i].workspace_bytes, &ck->k[i]);
+  if (s != dnnl_success) {
+    release(ck);
+    return s == dnnl_out_of_memory ? NNM_OUT_OF_MEMORY : NNM_INTERNAL_ERROR;
+  }
+  ctx->kernels = ck;
+  ctx->release_kernels = release;
+  return NNM_OK;
+}
+
+void nnm_kernel_run(nnm_context *ctx, int32_t index, const void *src, const void *sum,
+                    void *dst, void *workspace) {
+  context_kernels *ck = ctx ? (context_kernels *)ctx->kernels : NULL;
+  if (!ck || index < 0 || index >= ck->count) {
+    if (ctx && ctx->status == NNM_OK)
+      ctx->status = NNM_INTERNAL_ERROR;
+    return;
+  }
+  const shared_kernel *sk = &ck->model->k[index];
+  context_kernel *k = &ck->k[index];
+  if (sk->sum_bytes && sum != dst)
+    memcpy(dst, sum, (size_t)sk->sum_bytes); /* the sum post-op adds what dst holds */
+  dnnl_status_t s = dnnl_memory_set_data_handle_v2(k->src, (void *)src, ck->stream);
+  if (s == dnnl_success)
+    s = dnnl_memory_set_data_handle_v2(k->dst, dst, ck->stream);
+  if (s == dnnl_success && k->scratch && !k->own_scratch)
+    s = dnnl_memory_set_data_handle_v2(k->scratch, workspace, ck->stream);
+  int before = omp_get_max_threads(), want = ctx->num_threads > 0 ? ctx->num_threads : 1;
+  if (before != want)
+    omp_set_num_threads(want);
+  if (s == dnnl_success)
+    s = dnnl_primitive_execute(sk->primitive, ck->stream, k->nargs, k->args);
+  if (s == dnnl_success)
+    s = dnnl_stream_wait(ck->stream);
+  if (before != want)
+    omp_set_num_threads(before);
+  if (s != dnnl_success && ctx->status == NNM_OK)
+    ctx->status = NNM_INTERNAL_ERROR;
+}
