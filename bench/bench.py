@@ -40,16 +40,17 @@ class Options(ctypes.Structure):
 
 def build_shared(args, model, work, dims):
     cmd = [args.nnmodel, "compile", model, "--name", "bench", "--version", "1.0.0",
-           "--cpu", "native", "-o", work]
+           "--cpu", "native", "--kernels", args.kernels, "-o", work]
     for k, v in dims.items():
         cmd += ["--dim", f"{k}={v}"]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
     compile_s = time.perf_counter() - t0
     so = os.path.join(work, "libbench.so")
-    subprocess.run([args.linker, "-shared", "-o", so, "--whole-archive",
-                    os.path.join(work, "libbench.a"), "--no-whole-archive", args.runtime_lib],
-                   check=True)
+    # The C compiler driver finds oneDNN and its OpenMP runtime (libgomp).
+    subprocess.run([args.cc, "-shared", "-fuse-ld=lld", "-o", so, "-Wl,--whole-archive",
+                    os.path.join(work, "libbench.a"), "-Wl,--no-whole-archive", args.runtime_lib,
+                    "-ldnnl", "-lgomp", "-lm"], check=True)
     with open(os.path.join(work, "bench.json")) as f:
         return so, json.load(f), compile_s
 
@@ -94,6 +95,10 @@ def bench_row(args, model, batch, threads, sessions):
             so_opts = ort.SessionOptions()
             so_opts.intra_op_num_threads = threads
             so_opts.inter_op_num_threads = 1
+            # ORT's idle workers spin by default, and would take a core from the
+            # library measured next in this process (and oneDNN's OpenMP workers
+            # from ORT): both sides wait passively between runs.
+            so_opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             sessions[key] = ort.InferenceSession(model, so_opts,
                                                  providers=["CPUExecutionProvider"])
         sess = sessions[key]
@@ -126,7 +131,9 @@ def main():
     ap.add_argument("--nnmodel", default=os.path.join(ROOT, "build", "bin", "nnmodel"))
     ap.add_argument("--runtime-lib",
                     default=os.path.join(ROOT, "build", "lib", "libnnmodel_runtime.a"))
-    ap.add_argument("--linker", default="ld.lld-22")
+    ap.add_argument("--cc", default="clang-22", help="C compiler that links the shared object")
+    ap.add_argument("--kernels", default="dnnl", choices=["dnnl", "codegen"],
+                    help="nnmodel compile --kernels (default dnnl)")
     ap.add_argument("--runs", type=int, default=20, help="runs per median")
     ap.add_argument("--rounds", type=int, default=3,
                     help="interleaved rounds of nnmodel and onnxruntime medians")

@@ -214,32 +214,52 @@ int nnm_kernel_workspace_bytes(const int64_t *desc, int64_t *bytes, char *error,
 
 /*---- the model's shared part ----------------------------------------------*/
 
+/* oneDNN fixes a primitive's thread count when it creates the primitive (the
+ * calling thread's OpenMP maximum), so the model keeps one set of primitives
+ * per thread count its contexts ask for. Reordered weights are shared between
+ * the sets whenever their layouts agree (they normally do). */
 typedef struct shared_kernel {
   int64_t kind, sum_bytes;
   dnnl_primitive_t primitive;
   dnnl_memory_desc_t src_md, dst_md, scratch_md;
   dnnl_memory_t weights, bias; /* weights reordered once; bias wraps the constant */
+  int owns_weights;
   int64_t scratch_bytes;
 } shared_kernel;
+
+typedef struct kernel_set {
+  struct kernel_set *next;
+  int threads;
+  shared_kernel k[];
+} kernel_set;
 
 typedef struct shared_model {
   int refs;
   dnnl_engine_t engine;
   int32_t count;
-  shared_kernel k[];
+  kernel_set *sets;
 } shared_model;
 
 static pthread_mutex_t g_models_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void free_model(shared_model *sm) {
-  for (int32_t i = 0; i < sm->count; ++i) {
-    shared_kernel *k = &sm->k[i];
+static void free_set(kernel_set *set, int32_t count) {
+  for (int32_t i = 0; i < count; ++i) {
+    shared_kernel *k = &set->k[i];
     if (k->primitive)
       dnnl_primitive_destroy(k->primitive);
-    if (k->weights)
+    if (k->weights && k->owns_weights)
       dnnl_memory_destroy(k->weights);
     if (k->bias)
       dnnl_memory_destroy(k->bias);
+  }
+  free(set);
+}
+
+static void free_model(shared_model *sm) {
+  while (sm->sets) {
+    kernel_set *next = sm->sets->next;
+    free_set(sm->sets, sm->count);
+    sm->sets = next;
   }
   if (sm->engine)
     dnnl_engine_destroy(sm->engine);
@@ -284,8 +304,10 @@ done:
   return s;
 }
 
+/* `shared` is kernel i of another thread count's set (or NULL): its weights
+ * are taken when the layout matches. */
 static dnnl_status_t create_kernel(dnnl_engine_t engine, const nnm_kernel_entry *e,
-                                   shared_kernel *k) {
+                                   const shared_kernel *shared, shared_kernel *k) {
   plain_mds m;
   dnnl_primitive_desc_t pd = NULL;
   dnnl_status_t s;
@@ -301,8 +323,18 @@ static dnnl_status_t create_kernel(dnnl_engine_t engine, const nnm_kernel_entry 
       k->sum_bytes = (int64_t)dnnl_memory_desc_get_size(&m.dst);
   if (k->kind != NNM_KERNEL_POOL2D && !e->weights)
     s = dnnl_invalid_arguments;
-  if (s == dnnl_success && e->weights)
-    s = prepare_weights(engine, &m, pd, e->weights, &k->weights);
+  if (s == dnnl_success && e->weights) {
+    const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *have = NULL;
+    if (shared && shared->weights)
+      dnnl_memory_get_memory_desc(shared->weights, &have);
+    if (have && dnnl_memory_desc_equal(want, have)) {
+      k->weights = shared->weights;
+    } else {
+      s = prepare_weights(engine, &m, pd, e->weights, &k->weights);
+      k->owns_weights = 1;
+    }
+  }
   if (s == dnnl_success && (e->desc[NNM_KW_FLAGS] & NNM_KF_BIAS))
     s = e->bias ? dnnl_memory_create(&k->bias, &m.bias, engine, (void *)e->bias)
                 : dnnl_invalid_arguments;
@@ -312,30 +344,62 @@ static dnnl_status_t create_kernel(dnnl_engine_t engine, const nnm_kernel_entry 
   return s;
 }
 
+static nnm_status status_of(dnnl_status_t s) {
+  return s == dnnl_out_of_memory ? NNM_OUT_OF_MEMORY : NNM_INTERNAL_ERROR;
+}
+
+/* The set of primitives for `threads`, created now when the model has none. */
+static dnnl_status_t find_set(shared_model *sm, const nnm_kernel_entry *table, int threads,
+                              kernel_set **out) {
+  for (kernel_set *set = sm->sets; set; set = set->next)
+    if (set->threads == threads)
+      return *out = set, dnnl_success;
+  kernel_set *set = calloc(1, sizeof *set + (size_t)sm->count * sizeof(shared_kernel));
+  if (!set)
+    return dnnl_out_of_memory;
+  set->threads = threads;
+  int before = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  dnnl_status_t s = dnnl_success;
+  for (int32_t i = 0; s == dnnl_success && i < sm->count; ++i)
+    s = create_kernel(sm->engine, &table[i], sm->sets ? &sm->sets->k[i] : NULL, &set->k[i]);
+  omp_set_num_threads(before);
+  if (s != dnnl_success) {
+    free_set(set, sm->count);
+    return s;
+  }
+  set->next = sm->sets;
+  sm->sets = set;
+  *out = set;
+  return dnnl_success;
+}
+
 static nnm_status acquire_model(void **slot, const nnm_kernel_entry *table, int32_t count,
-                                shared_model **out) {
+                                int threads, shared_model **model, kernel_set **set) {
   nnm_status status = NNM_OK;
   pthread_mutex_lock(&g_models_lock);
   shared_model *sm = (shared_model *)*slot;
-  if (!sm) {
-    sm = calloc(1, sizeof *sm + (size_t)count * sizeof(shared_kernel));
-    if (!sm) {
-      status = NNM_OUT_OF_MEMORY;
+  int fresh = !sm;
+  if (fresh) {
+    sm = calloc(1, sizeof *sm);
+    dnnl_status_t s = sm ? dnnl_engine_create(&sm->engine, dnnl_cpu, 0) : dnnl_out_of_memory;
+    if (s != dnnl_success) {
+      free(sm);
+      status = status_of(s);
       goto done;
     }
     sm->count = count;
-    dnnl_status_t s = dnnl_engine_create(&sm->engine, dnnl_cpu, 0);
-    for (int32_t i = 0; s == dnnl_success && i < count; ++i)
-      s = create_kernel(sm->engine, &table[i], &sm->k[i]);
-    if (s != dnnl_success) {
-      free_model(sm);
-      status = s == dnnl_out_of_memory ? NNM_OUT_OF_MEMORY : NNM_INTERNAL_ERROR;
-      goto done;
-    }
-    *slot = sm;
   }
+  dnnl_status_t s = find_set(sm, table, threads, set);
+  if (s != dnnl_success) {
+    if (fresh)
+      free_model(sm);
+    status = status_of(s);
+    goto done;
+  }
+  *slot = sm;
   ++sm->refs;
-  *out = sm;
+  *model = sm;
 done:
   pthread_mutex_unlock(&g_models_lock);
   return status;
@@ -355,6 +419,7 @@ typedef struct context_kernel {
 
 typedef struct context_kernels {
   shared_model *model;
+  kernel_set *set;
   void **slot;
   dnnl_stream_t stream;
   int32_t count;
@@ -427,17 +492,18 @@ nnm_status nnm_kernels_attach(nnm_context *ctx, void **slot, const nnm_kernel_en
     return NNM_OUT_OF_MEMORY;
   ck->count = count;
   ck->slot = slot;
-  nnm_status status = acquire_model(slot, table, count, &ck->model);
+  int threads = ctx->num_threads > 0 ? ctx->num_threads : 1;
+  nnm_status status = acquire_model(slot, table, count, threads, &ck->model, &ck->set);
   if (status != NNM_OK) {
     free(ck);
     return status;
   }
   dnnl_status_t s = dnnl_stream_create(&ck->stream, ck->model->engine, dnnl_stream_default_flags);
   for (int32_t i = 0; s == dnnl_success && i < count; ++i)
-    s = bind_kernel(ck->model->engine, &ck->model->k[i], table[i].workspace_bytes, &ck->k[i]);
+    s = bind_kernel(ck->model->engine, &ck->set->k[i], table[i].workspace_bytes, &ck->k[i]);
   if (s != dnnl_success) {
     release(ck);
-    return s == dnnl_out_of_memory ? NNM_OUT_OF_MEMORY : NNM_INTERNAL_ERROR;
+    return status_of(s);
   }
   ctx->kernels = ck;
   ctx->release_kernels = release;
@@ -452,7 +518,7 @@ void nnm_kernel_run(nnm_context *ctx, int32_t index, const void *src, const void
       ctx->status = NNM_INTERNAL_ERROR;
     return;
   }
-  const shared_kernel *sk = &ck->model->k[index];
+  const shared_kernel *sk = &ck->set->k[index];
   context_kernel *k = &ck->k[index];
   if (sk->sum_bytes && sum != dst)
     memcpy(dst, sum, (size_t)sk->sum_bytes); /* the sum post-op adds what dst holds */
