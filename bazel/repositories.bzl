@@ -44,12 +44,15 @@ alias(
     actual = ":bin/nnmodel",
 )
 
-# The C runtime that every compiled model links (status codes, contexts, arenas).
+# The C runtime that every compiled model links (status codes, contexts, arenas,
+# the oneDNN kernel table). oneDNN and its OpenMP runtime come from the system
+# (Debian: libdnnl-dev), as for the CMake package.
 cc_library(
     name = "runtime",
     srcs = ["lib/libnnmodel_runtime.a"],
     hdrs = glob(["include/nnmodel/**/*.h"]),
     includes = ["include"],
+    linkopts = ["-ldnnl", "-lgomp", "-lpthread", "-lm"],
     linkstatic = True,
 )
 """
