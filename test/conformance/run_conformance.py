@@ -219,6 +219,13 @@ NEEDS_CONSTANT = "known at compile time"
 INTEGER_TYPES = (TensorProto.INT32, TensorProto.INT64, TensorProto.BOOL)
 
 
+# Options every `nnmodel run` gets (--kernels).
+RUN_OPTIONS = []
+# --bind-weights: every graph input after the first is bound at compile time, so
+# that weights are constants (kernel libraries take constant weights only).
+BIND_WEIGHTS = []
+
+
 def run_case(nnmodel, case, timeout):
     """(ok, reason)."""
     ok, why = run_case_once(nnmodel, case, timeout, bind_integers=False)
@@ -236,12 +243,13 @@ def run_case_once(nnmodel, case, timeout, bind_integers):
                    key=lambda f: int(f[6:-3]))
     if len(files) > len(inputs):
         return False, f"{len(files)} input files for {len(inputs)} graph inputs"
-    cmd = [nnmodel, "run", os.path.join(case_dir, "model.onnx")]
+    cmd = [nnmodel, "run", os.path.join(case_dir, "model.onnx"), *RUN_OPTIONS]
     dims = {}
-    for vi, f in zip(inputs, files):
+    for k, (vi, f) in enumerate(zip(inputs, files)):
         path = os.path.join(data, f)
         scalar = len(vi.type.tensor_type.shape.dim) == 0
         bind = bind_integers and (vi.type.tensor_type.elem_type in INTEGER_TYPES or scalar)
+        bind = bind or (BIND_WEIGHTS and k > 0)
         cmd += ["--bind" if bind else "-i", f"{vi.name}={path}"]
         shape = onnx.load_tensor(path).dims
         for k, d in enumerate(vi.type.tensor_type.shape.dim):
@@ -323,6 +331,11 @@ def main(argv=None):
     ap.add_argument("--xfail", help="expected-failure list: `test_name  # reason` lines")
     ap.add_argument("--write-xfail", metavar="FILE", help="write this run's failures to FILE")
     ap.add_argument("--table", metavar="OUT.md", help="write a markdown op -> passed/total table")
+    ap.add_argument("--kernels", choices=["auto", "dnnl", "codegen"],
+                    help="nnmodel run --kernels (default: the compiler's, auto)")
+    ap.add_argument("--bind-weights", action="store_true",
+                    help="bind every graph input after the first at compile time (constant "
+                         "weights, as kernel libraries need)")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel cases (default: 2)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds per case (default: 60)")
     ap.add_argument("--data-dir", help="node test directory (default: the one in the onnx "
@@ -334,6 +347,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     nnmodel = os.path.abspath(args.nnmodel)
+    if args.kernels:
+        RUN_OPTIONS.extend(["--kernels", args.kernels])
+    if args.bind_weights:
+        BIND_WEIGHTS.append(True)
     if not args.list and not (os.path.isfile(nnmodel) and os.access(nnmodel, os.X_OK)):
         ap.error(f"--nnmodel {args.nnmodel}: not an executable file")
     if args.xfail and not os.path.isfile(args.xfail):

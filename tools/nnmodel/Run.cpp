@@ -23,11 +23,12 @@ namespace nnm::tool {
 namespace {
 
 const char *kRunUsage = R"(usage: nnmodel run MODEL.onnx -i INPUT=FILE... -o DIR [--dim SYMBOL=N]... [--bind INPUT=FILE]...
+                   [--kernels auto|dnnl|codegen]
 
 Compiles MODEL.onnx for this machine, runs it once and writes DIR/<output>.npy
 for every graph output. Inputs are .npy or ONNX TensorProto (.pb) files, matched
 to graph inputs by name; every graph input needs one, except inputs fixed at
-compile time with --bind (see nnmodel compile --help).
+compile time with --bind (see nnmodel compile --help). --kernels is compile's.
 
 environment:
   NNMODEL_LINKER        linker for the temporary shared object (default ld.lld)
@@ -119,6 +120,10 @@ int runCommand(const std::vector<std::string> &args) {
       if (!hasValue || !parseDim(args[++i], name, n))
         return fail("--dim needs SYMBOL=N with N > 0");
       o.import.dims[name] = n;
+    } else if (a == "--kernels") {
+      if (!hasValue)
+        return fail("--kernels needs auto, dnnl or codegen");
+      o.kernels = args[++i];
     } else if (!a.empty() && a[0] == '-') {
       return fail("unknown option '" + a + "' (see nnmodel run --help)");
     } else if (o.modelPath.empty()) {

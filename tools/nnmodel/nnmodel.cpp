@@ -76,8 +76,10 @@ options:
   --target-triple T      default x86_64-unknown-linux-gnu
   --cpu CPU              default: x86-64-v2 on x86-64, generic elsewhere;
                          'native' for this machine's CPU
-  --kernels K            dnnl: convolutions, matrix products and pools run on oneDNN
-                         (default for cpu on x86-64; the program links oneDNN);
+  --kernels K            who runs convolutions, matrix products and pools:
+                         auto: oneDNN where the op is large enough to pay for a
+                         library call (default for cpu on x86-64; the program
+                         links oneDNN); dnnl: oneDNN wherever it can;
                          codegen: generated loops only (the default elsewhere)
   --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
   --mlir-...             MLIR's pass-manager options, over every stage of the one

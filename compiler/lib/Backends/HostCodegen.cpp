@@ -401,15 +401,15 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
 bool checkKernels(TargetDescription &t, const char *backend, bool haveDnnl,
                   std::string &error) {
   if (t.kernels.empty())
-    t.kernels = haveDnnl ? "dnnl" : "codegen";
-  if (t.kernels == "codegen" || (t.kernels == "dnnl" && haveDnnl))
+    t.kernels = haveDnnl ? "auto" : "codegen";
+  if (t.kernels == "codegen" || ((t.kernels == "dnnl" || t.kernels == "auto") && haveDnnl))
     return true;
-  if (t.kernels == "dnnl")
-    error = std::string("--kernels dnnl: oneDNN kernels are available to the cpu back end on "
+  if (t.kernels == "dnnl" || t.kernels == "auto")
+    error = "--kernels " + t.kernels + std::string(": oneDNN kernels are available to the cpu back end on "
                         "x86-64 only (this is ") + backend + " for " + t.triple +
             "); use --kernels codegen";
   else
-    error = "unknown --kernels '" + t.kernels + "' (dnnl or codegen)";
+    error = "unknown --kernels '" + t.kernels + "' (auto, dnnl or codegen)";
   return false;
 }
 

@@ -20,8 +20,8 @@ namespace nnm {
 /// triple, "native" = this machine) and fills cpu, features and vectorBits.
 bool resolveHostTarget(TargetDescription &target, std::string &error);
 
-/// Settles target.kernels: empty becomes "dnnl" where `haveDnnl`, else
-/// "codegen"; asking for dnnl where it is not available is an error.
+/// Settles target.kernels: empty becomes "auto" where `haveDnnl`, else
+/// "codegen"; asking for auto or dnnl where oneDNN is not available is an error.
 bool checkKernels(TargetDescription &target, const char *backend, bool haveDnnl,
                   std::string &error);
 

@@ -245,13 +245,14 @@ std::optional<Kernel> matchMatMul(Operation *op, int64_t minMacs) {
   return kern;
 }
 
-/// MaxPool, AveragePool and the global pools of a tensor that a kernel made
-/// (it is NHWC already): no layout change is needed around them.
-std::optional<Kernel> matchPool(Operation *op) {
+/// MaxPool, AveragePool and the global pools; unless `anyInput`, only of a
+/// tensor that a kernel made (NHWC already: no layout change around them).
+std::optional<Kernel> matchPool(Operation *op, bool anyInput) {
   OnnxNode n(op);
   Operation *producer = n.input(0) ? n.input(0).getDefiningOp() : nullptr;
-  if (!isOp(producer, "Transpose") || !producer->getOperand(0).getDefiningOp() ||
-      producer->getOperand(0).getDefiningOp()->getName().getStringRef() != "nnm.dnnl_kernel")
+  if (!anyInput &&
+      (!isOp(producer, "Transpose") || !producer->getOperand(0).getDefiningOp() ||
+       producer->getOperand(0).getDefiningOp()->getName().getStringRef() != "nnm.dnnl_kernel"))
     return std::nullopt;
   auto xt = f32Static(n.input(0), 4);
   auto yt = op->getNumResults() == 1 ? f32Static(op->getResult(0), 4) : RankedTensorType();
@@ -368,10 +369,17 @@ struct CpuDnnlSelectPass : impl::CpuDnnlSelectBase<CpuDnnlSelectPass> {
 
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
+    // `nnm.target`'s kernels: codegen selects nothing, dnnl every op it can,
+    // auto (and no target: a test) ops of at least min-macs.
+    int64_t threshold = minMacs;
     if (auto module = fn->getParentOfType<ModuleOp>())
       if (auto target = module->getAttrOfType<DictionaryAttr>("nnm.target"))
-        if (auto kernels = target.getAs<StringAttr>("kernels"); kernels && kernels != "dnnl")
-          return;
+        if (auto kernels = target.getAs<StringAttr>("kernels")) {
+          if (kernels != "dnnl" && kernels != "auto")
+            return;
+          if (kernels == "dnnl")
+            threshold = 0;
+        }
     // Ops in program order; a kernel only erases ops after its first one.
     SmallVector<Operation *> candidates;
     fn.walk([&](Operation *op) {
@@ -387,11 +395,11 @@ struct CpuDnnlSelectPass : impl::CpuDnnlSelectBase<CpuDnnlSelectPass> {
       std::optional<Kernel> k;
       StringRef type = op->getName().getStringRef().drop_front(5);
       if (type == "Conv")
-        k = matchConv(op, minMacs);
+        k = matchConv(op, threshold);
       else if (type == "MatMul" || type == "Gemm")
-        k = matchMatMul(op, minMacs);
+        k = matchMatMul(op, threshold);
       else
-        k = matchPool(op);
+        k = matchPool(op, /*anyInput=*/threshold == 0);
       if (!k)
         continue;
       int64_t workspace = 0;

@@ -43,8 +43,9 @@ struct TargetDescription {
   std::string cpu;      ///< resolved CPU name ("" until resolveTarget)
   std::string features; ///< LLVM feature string, e.g. "+avx2,+fma"
   int64_t vectorBits = 0; ///< widest native SIMD register, in bits
-  /// Who runs convolutions, matrix products and pools: "dnnl" (oneDNN through
-  /// the runtime) or "codegen" (generated loops only). "" until resolveTarget.
+  /// Who runs convolutions, matrix products and pools: "auto" (oneDNN where the
+  /// op is large enough to pay for a call), "dnnl" (oneDNN wherever it can) or
+  /// "codegen" (generated loops only). "" until resolveTarget.
   std::string kernels;
 };
 

@@ -27,8 +27,8 @@ struct CompileOptions {
   std::string targetTriple = "x86_64-unknown-linux-gnu";
   /// Empty: a portable level for the triple (x86-64-v2 on x86-64, else generic).
   std::string cpu;
-  /// Kernels for convolutions, matrix products and pools: "dnnl", "codegen", or
-  /// empty for the back end's default (dnnl for cpu on x86-64).
+  /// Kernels for convolutions, matrix products and pools: "auto", "dnnl",
+  /// "codegen", or empty for the back end's default (auto for cpu on x86-64).
   std::string kernels;
   EmitKind emit = EmitKind::Lib;
   ImportOptions import;
