@@ -12,7 +12,8 @@ echo "== nnmodel compile examples/digits/digits.onnx"
 "$build/bin/nnmodel" compile "$root/examples/digits/digits.onnx" --name digits --version 1.0.0 -o "$out"
 echo "== link the example application against libdigits.a"
 clang++-22 -std=c++17 -O2 -fuse-ld=lld -I "$out" -I "$root/runtime/include" -I "$root/examples/digits" \
-  "$root/examples/digits/main.cpp" "$out/libdigits.a" "$build/lib/libnnmodel_runtime.a" -lm \
+  "$root/examples/digits/main.cpp" "$out/libdigits.a" "$build/lib/libnnmodel_runtime.a" \
+  -ldnnl -lgomp -lpthread -lm \
   -o "$out/digits-app"
 echo "== run it"
 "$out/digits-app"
