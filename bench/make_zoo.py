@@ -136,6 +136,43 @@ def mobilenetv2():
     return b.model("mobilenetv2")
 
 
+def vgg19():
+    """VGG-19 (548 MiB of f32 weights): 16 3x3 convolutions with bias and Relu in five
+    stages, max pools, three fully connected layers. Used for compile-memory checks
+    (bench/compile_memory.py), not in the default zoo."""
+    b = Builder(3)
+    x, cin = "input", 3
+    for cout, convs in ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4)):
+        for _ in range(convs):
+            w = b.const("w", b.rng.standard_normal((cout, cin, 3, 3), np.float32) *
+                        np.float32(np.sqrt(2.0 / (cin * 9))))
+            bias = b.const("b", np.zeros(cout, np.float32))
+            y, r = b.name("conv"), b.name("relu")
+            b.nodes.append(helper.make_node("Conv", [x, w, bias], [y], name=y,
+                                            kernel_shape=[3, 3], pads=[1, 1, 1, 1]))
+            b.nodes.append(helper.make_node("Relu", [y], [r], name=r))
+            x, cin = r, cout
+        p = b.name("pool")
+        b.nodes.append(helper.make_node("MaxPool", [x], [p], name=p, kernel_shape=[2, 2],
+                                        strides=[2, 2]))
+        x = p
+    f = b.name("flatten")
+    b.nodes.append(helper.make_node("Flatten", [x], [f], name=f, axis=1))
+    x, width = f, 512 * 7 * 7
+    for i, out in enumerate((4096, 4096, 1000)):
+        w = b.const("fc_w", b.rng.standard_normal((out, width), np.float32) *
+                    np.float32(np.sqrt(1.0 / width)))
+        bias = b.const("fc_b", np.zeros(out, np.float32))
+        y = "logits" if i == 2 else b.name("fc")
+        b.nodes.append(helper.make_node("Gemm", [x, w, bias], [y], name=y, transB=1))
+        if i < 2:
+            r = b.name("relu")
+            b.nodes.append(helper.make_node("Relu", [y], [r], name=r))
+            y = r
+        x, width = y, out
+    return b.model("vgg19")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)

@@ -20,6 +20,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <climits>
 #include <fstream>
 #include <sstream>
 
@@ -409,10 +410,15 @@ OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, const std::string &path,
     errors.push_back("cannot read '" + path + "': " + buf.getError().message());
     return nullptr;
   }
-  std::string bytes((*buf)->getBufferStart(), (*buf)->getBufferSize());
-  info.sourceSha256 = sha256Hex(bytes);
+  // Parsed straight from the file's buffer, which is freed right after: the
+  // weights then live once in the ModelProto while they become attributes.
+  llvm::StringRef bytes = (*buf)->getBuffer();
+  info.sourceSha256 = sha256Hex(std::string_view(bytes.data(), bytes.size()));
   onnx::ModelProto model;
-  if (bytes.empty() || !model.ParseFromString(bytes)) {
+  bool parsed = !bytes.empty() && bytes.size() <= size_t(INT_MAX) &&
+                model.ParseFromArray(bytes.data(), int(bytes.size()));
+  buf->reset();
+  if (!parsed) {
     errors.push_back("'" + path + "' is not a valid ONNX model (protobuf parsing failed; "
                      "truncated or not an .onnx file?)");
     return nullptr;

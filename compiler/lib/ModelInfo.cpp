@@ -697,7 +697,7 @@ std::string nnm::generateHeader(const ModelInfo &info) {
   return text;
 }
 
-std::string nnm::sha256Hex(const std::string &data) {
+std::string nnm::sha256Hex(std::string_view data) {
   std::array<uint8_t, 32> hash = llvm::SHA256::hash(
       llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(data.data()), data.size()));
   return llvm::toHex(hash, /*LowerCase=*/true);

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -63,7 +64,7 @@ std::string toText(const ModelInfo &info);
 std::string generateHeader(const ModelInfo &info);
 
 /// Lower-case hex SHA-256 of `data`.
-std::string sha256Hex(const std::string &data);
+std::string sha256Hex(std::string_view data);
 
 } // namespace nnm
 
