@@ -68,6 +68,10 @@ void buildCpuKernelCallsPipeline(OpPassManager &pm) {
   pm.addPass(cpu::createCpuDnnlCalls());
 }
 
+void buildCpuParallelPipeline(OpPassManager &pm) {
+  pm.addPass(cpu::createCpuParallelOutline());
+}
+
 void buildBufferizePipeline(OpPassManager &pm, void (*afterAbi)(OpPassManager &)) {
   pm.addPass(memory::createMemrefAbi());
   if (afterAbi)
@@ -107,6 +111,7 @@ void buildCpuPipeline(OpPassManager &pm) {
   buildLowerToLinalgPipeline(pm);
   buildCpuTensorPipeline(pm);
   buildBufferizePipeline(pm, buildCpuKernelCallsPipeline);
+  buildCpuParallelPipeline(pm);
   buildHostLlvmPipeline(pm);
 }
 

@@ -192,6 +192,26 @@ template <class Ctx> void check_model(const Model<Ctx> &m) {
           name + ": second run on the same context is bit-identical", status_text(s));
   }
   m.destroy(ctx);
+
+  // num_threads = 2: oneDNN kernels and split generated loops use two threads;
+  // the result still matches, and two such contexts agree bit for bit.
+  opts.num_threads = 2;
+  Ctx *a = nullptr, *b = nullptr;
+  s = m.create(&opts, &a);
+  nnm_status s2 = m.create(&opts, &b);
+  check(s == NNM_OK && s2 == NNM_OK, name + ": create with num_threads = 2",
+        status_text(s == NNM_OK ? s2 : s));
+  if (s == NNM_OK && s2 == NNM_OK) {
+    std::vector<float> ya(m.out_size, NAN), yb(m.out_size, NAN);
+    s = m.run(a, x.data(), ya.data());
+    s2 = m.run(b, x.data(), yb.data());
+    why = s == NNM_OK ? compare(ya.data(), want) : status_text(s);
+    check(why.empty(), name + ": 2 threads: output matches onnxruntime", why);
+    check(s2 == NNM_OK && std::memcmp(ya.data(), yb.data(), ya.size() * sizeof(float)) == 0,
+          name + ": 2 threads: two contexts give identical bits", status_text(s2));
+  }
+  m.destroy(a);
+  m.destroy(b);
 }
 
 // Two contexts of mlp v1 on two threads at once, each on its own input set.

@@ -243,6 +243,54 @@ bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   return true;
 }
 
+/// Calls of nnm-cpu-parallel-outline's functions `__nnm_par<N>(lo, hi, args...)`
+/// (made for the whole range, lo = 0) become nnm_parallel_for(context, task,
+/// argument array, hi), where the task `__nnm_par<N>_task(array, lo, hi)` loads
+/// the arguments and calls the function on its slice.
+void lowerParallelCalls(llvm::Module &m, llvm::Function *graph, unsigned contextArg) {
+  llvm::LLVMContext &c = m.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(c);
+  auto *i64 = llvm::Type::getInt64Ty(c);
+  std::vector<llvm::Function *> kernels;
+  for (llvm::Function &f : m)
+    if (!f.isDeclaration() && f.getName().starts_with(cpu::kParallelPrefix))
+      kernels.push_back(&f);
+  if (kernels.empty())
+    return;
+  llvm::FunctionCallee parallelFor = m.getOrInsertFunction(
+      "nnm_parallel_for", llvm::FunctionType::get(llvm::Type::getVoidTy(c),
+                                                  {ptr, ptr, ptr, i64}, false));
+  llvm::IRBuilder<> b(c);
+  for (llvm::Function *f : kernels) {
+    unsigned numArgs = f->arg_size() - 2;
+    auto *slots = llvm::ArrayType::get(i64, std::max(numArgs, 1u));
+    auto *task = llvm::Function::Create(
+        llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr, i64, i64}, false),
+        llvm::GlobalValue::InternalLinkage, f->getName() + "_task", m);
+    task->addFnAttr(llvm::Attribute::NoUnwind);
+    b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", task));
+    llvm::SmallVector<llvm::Value *> args = {task->getArg(1), task->getArg(2)};
+    for (unsigned i = 0; i < numArgs; ++i)
+      args.push_back(b.CreateLoad(f->getArg(2 + i)->getType(),
+                                  b.CreateConstGEP2_32(slots, task->getArg(0), 0, i)));
+    b.CreateCall(f, args);
+    b.CreateRetVoid();
+    for (llvm::User *u : llvm::make_early_inc_range(f->users())) {
+      auto *call = llvm::dyn_cast<llvm::CallInst>(u);
+      if (!call || call->getCalledFunction() != f || call->getFunction() != graph)
+        continue;
+      b.SetInsertPoint(&graph->getEntryBlock(), graph->getEntryBlock().begin());
+      llvm::Value *array = b.CreateAlloca(slots);
+      b.SetInsertPoint(call);
+      for (unsigned i = 0; i < numArgs; ++i)
+        b.CreateStore(call->getArgOperand(2 + i), b.CreateConstGEP2_32(slots, array, 0, i));
+      b.CreateCall(parallelFor, {graph->getArg(contextArg), task, array,
+                                 call->getArgOperand(1)});
+      call->eraseFromParent();
+    }
+  }
+}
+
 /// Runs `build`'s passes over `m` with fresh analysis managers.
 template <typename BuildFn> void runModulePasses(llvm::Module &m, llvm::TargetMachine &tm,
                                                  BuildFn build) {
@@ -377,6 +425,7 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
   for (llvm::GlobalVariable &g : llmod->globals())
     if (!g.isDeclaration())
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
+  lowerParallelCalls(*llmod, graph, unsigned(info.inputs.size() + info.outputs.size()));
   if (!emitApi(*llmod, graph, info, metadataJson, kernels, error))
     return false;
   if (llvm::verifyModule(*llmod, &llvm::errs())) {

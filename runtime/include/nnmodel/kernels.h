@@ -100,6 +100,14 @@ NNM_API void nnm_kernel_run(nnm_context *context, int32_t index, const void *src
 NNM_API int nnm_kernel_workspace_bytes(const int64_t *desc, int64_t *bytes, char *error,
                                        size_t error_size);
 
+/** A slice of a generated kernel: runs iterations [lo, hi) of its split loop. */
+typedef void (*nnm_task)(void *args, int64_t lo, int64_t hi);
+
+/** Runs task(args, lo, hi) over [0, n), split into one contiguous slice per
+ * thread of the context (num_threads, at most n); on the calling thread alone
+ * when that is 1. Returns when every slice is done. */
+NNM_API void nnm_parallel_for(nnm_context *context, nnm_task task, void *args, int64_t n);
+
 /** The status recorded by a failed kernel since the last call (then cleared). */
 NNM_API nnm_status nnm_context_take_status(nnm_context *context);
 

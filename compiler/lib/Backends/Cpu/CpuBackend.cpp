@@ -32,6 +32,7 @@ public:
 
   void buildBufferizeAndLower(mlir::OpPassManager &pm) const override {
     buildBufferizePipeline(pm, buildCpuKernelCallsPipeline);
+    buildCpuParallelPipeline(pm);
     buildHostLlvmPipeline(pm);
   }
 };

@@ -40,6 +40,9 @@ void buildBufferizePipeline(mlir::OpPassManager &pm,
 /// The CPU back end's passes between the ABI and bufferization: oneDNN kernels
 /// to runtime calls (nnm-cpu-dnnl-calls).
 void buildCpuKernelCallsPipeline(mlir::OpPassManager &pm);
+/// The CPU back end after the arena plan: large generated kernels into
+/// functions that the context's threads split (nnm-cpu-parallel-outline).
+void buildCpuParallelPipeline(mlir::OpPassManager &pm);
 /// Arena-planned memrefs to the LLVM dialect through affine host loops (loads
 /// that do not change inside a loop are hoisted out of it, so LLVM can vectorize
 /// the loop), with the bare-pointer calling convention (nnm-llvm-pipeline).

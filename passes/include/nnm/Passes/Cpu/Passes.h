@@ -11,6 +11,9 @@ namespace nnm::cpu {
 /// Module attribute listing the oneDNN kernels (nnm-cpu-dnnl-calls): one
 /// dictionary {desc, weights, bias, workspace} per kernel index.
 constexpr const char *kKernelTableAttr = "nnm.kernels";
+/// Name prefix of the functions nnm-cpu-parallel-outline makes; serialization
+/// turns calls of them into nnm_parallel_for.
+constexpr const char *kParallelPrefix = "__nnm_par";
 
 #define GEN_PASS_DECL
 #include "nnm/Passes/Cpu/Passes.h.inc"

@@ -95,4 +95,27 @@ def CpuDnnlCalls : Pass<"nnm-cpu-dnnl-calls", "mlir::ModuleOp"> {
                            "mlir::memref::MemRefDialect"];
 }
 
+def CpuParallelOutline : Pass<"nnm-cpu-parallel-outline", "mlir::ModuleOp"> {
+  let summary = "Move large generated kernels into functions that threads split";
+  let description = [{
+    After the arena plan. Each top-level linalg op of a graph function with at
+    least `min-work` loop iterations and a parallel loop that every operand
+    indexes plainly (an operand dimension is exactly that loop, or the loop
+    does not index the operand; every output is indexed by it) moves into a
+    private function `__nnm_par<N>(lo, hi, operands...)` that runs the op on
+    the slice [lo, hi) of that loop, through subviews. The graph calls it for
+    the whole range; serialization turns the call into
+    `nnm_parallel_for(context, task, arguments, range)`, which splits the range
+    over the context's `num_threads` (the OpenMP pool oneDNN uses). Slices
+    write disjoint parts of the outputs: results do not depend on the thread
+    count. Constants the op uses from outside are cloned into the function.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"16384",
+           "Fewest loop iterations worth splitting across threads">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 #endif // NNM_PASSES_CPU_PASSES_TD

@@ -1,0 +1,87 @@
+// RUN: nnmodel-opt %s --split-input-file --nnm-cpu-parallel-outline | FileCheck %s
+
+// An elementwise op moves into @__nnm_par0(lo, hi, operands), which runs it on
+// rows [lo, hi) of both operands; the graph calls it for all 64 rows. The
+// constant its body uses from outside is cloned into the function.
+// CHECK-LABEL: func.func @graph
+// CHECK: %[[C0:.*]] = arith.constant 0 : index
+// CHECK: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: call @__nnm_par0(%[[C0]], %[[C64]], %arg0, %arg1) : (index, index, memref<64x512xf32>, memref<64x512xf32>) -> ()
+// CHECK-NOT: linalg.generic
+// CHECK: func.func private @__nnm_par0(%[[LO:.*]]: index, %[[HI:.*]]: index, %[[IN:.*]]: memref<64x512xf32>, %[[OUT:.*]]: memref<64x512xf32>)
+// CHECK: %[[N:.*]] = arith.subi %[[HI]], %[[LO]]
+// CHECK: arith.constant 2.000000e+00 : f32
+// CHECK: %[[SIN:.*]] = memref.subview %[[IN]][%[[LO]], 0] [%[[N]], 512] [1, 1]
+// CHECK: %[[SOUT:.*]] = memref.subview %[[OUT]][%[[LO]], 0] [%[[N]], 512] [1, 1]
+// CHECK: linalg.generic {{.*}} ins(%[[SIN]] : {{.*}}) outs(%[[SOUT]] : {{.*}})
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @graph(%in: memref<64x512xf32>, %out: memref<64x512xf32>) {
+  %two = arith.constant 2.0 : f32
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%in : memref<64x512xf32>) outs(%out : memref<64x512xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %m = arith.mulf %a, %two : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// A row reduction splits along the rows (the reduced loop is not parallel), and
+// an operand that the split loop does not index is passed whole.
+// CHECK-LABEL: func.func @rows
+// CHECK: call @__nnm_par0(%{{.*}}, %{{.*}}, %arg0, %arg1, %arg2)
+// CHECK: func.func private @__nnm_par0
+// CHECK: memref.subview %{{.*}}[%{{.*}}, 0] [%{{.*}}, 1024] [1, 1] : memref<128x1024xf32> to
+// CHECK-NOT: memref.subview %{{.*}} : memref<1024xf32>
+// CHECK: memref.subview %{{.*}}[%{{.*}}] [%{{.*}}] [1] : memref<128xf32> to
+#x = affine_map<(d0, d1) -> (d0, d1)>
+#w = affine_map<(d0, d1) -> (d1)>
+#r = affine_map<(d0, d1) -> (d0)>
+func.func @rows(%x: memref<128x1024xf32>, %w: memref<1024xf32>, %y: memref<128xf32>) {
+  linalg.generic {indexing_maps = [#x, #w, #r], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %w : memref<128x1024xf32>, memref<1024xf32>) outs(%y : memref<128xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: too little work, and a window (the split candidate appears inside
+// a compound index) with no other parallel loop that every output uses plainly.
+// CHECK-LABEL: func.func @small
+// CHECK: linalg.generic
+// CHECK-NOT: call @__nnm_par
+#s = affine_map<(d0) -> (d0)>
+func.func @small(%x: memref<256xf32>, %y: memref<256xf32>) {
+  linalg.generic {indexing_maps = [#s, #s], iterator_types = ["parallel"]}
+      ins(%x : memref<256xf32>) outs(%y : memref<256xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @window
+// CHECK: linalg.generic
+// CHECK-NOT: call @__nnm_par
+#in = affine_map<(d0, d1) -> (d0 + d1)>
+#k = affine_map<(d0, d1) -> (d1)>
+#o = affine_map<(d0, d1) -> (d0)>
+func.func @window(%x: memref<20003xf32>, %k: memref<4xf32>, %y: memref<20000xf32>) {
+  linalg.generic {indexing_maps = [#in, #k, #o], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %k : memref<20003xf32>, memref<4xf32>) outs(%y : memref<20000xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
