@@ -132,8 +132,8 @@ def main():
     ap.add_argument("--runtime-lib",
                     default=os.path.join(ROOT, "build", "lib", "libnnmodel_runtime.a"))
     ap.add_argument("--cc", default="clang-22", help="C compiler that links the shared object")
-    ap.add_argument("--kernels", default="dnnl", choices=["dnnl", "codegen"],
-                    help="nnmodel compile --kernels (default dnnl)")
+    ap.add_argument("--kernels", default="auto", choices=["auto", "dnnl", "codegen"],
+                    help="nnmodel compile --kernels (default auto, the compiler's default)")
     ap.add_argument("--runs", type=int, default=20, help="runs per median")
     ap.add_argument("--rounds", type=int, default=3,
                     help="interleaved rounds of nnmodel and onnxruntime medians")
