@@ -142,22 +142,25 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   registerDialects(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
-  MLIRContext ctx(registry, MLIRContext::Threading::DISABLED);
-  DiagnosticCollector diags(ctx, errors);
+  // Held by pointer: serialization releases the MLIR side (whose attributes hold
+  // a copy of every weight) once it has LLVM IR, before code generation peaks.
+  auto ctx = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
+  auto diags = std::make_unique<DiagnosticCollector>(*ctx, errors);
 
   ImportOptions importOptions = o.import;
   importOptions.keepSymbolicDims = o.emit == EmitKind::OnnxMlir; // printing needs no static shape
-  OwningOpRef<ModuleOp> module = importOnnxFile(ctx, o.modelPath, importOptions, info, errors);
+  OwningOpRef<ModuleOp> module = importOnnxFile(*ctx, o.modelPath, importOptions, info, errors);
   if (!module)
     return false;
-  (*module)->setAttr(kTargetAttr, targetAttr(ctx, target));
+  (*module)->setAttr(kTargetAttr, targetAttr(*ctx, target));
   if (o.emit == EmitKind::OnnxMlir) {
     out.text = printOp(*module);
     return true;
   }
 
   // One PassManager for every stage, so MLIR's instrumentation options see all.
-  PassManager pm(&ctx);
+  auto pmOwner = std::make_unique<PassManager>(ctx.get());
+  PassManager &pm = *pmOwner;
   if (llvm::cl::getRegisteredOptions().count("mlir-print-ir-after-all")) {
     // The tool registered MLIR's options (registerPassManagerCLOptions & co).
     if (failed(applyPassManagerCLOptions(pm))) {
@@ -182,8 +185,14 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   }
   if (!readSignature(*module, info, errors))
     return false;
+  ReleaseModuleFn release = [&] {
+    pmOwner.reset(); // prints --mlir-timing's report, if asked for
+    module = nullptr;
+    diags.reset();
+    ctx.reset();
+  };
   if (!backend->serialize(*module, target, info, toJson(info), o.emit == EmitKind::Llvm,
-                          out.serialized, verr)) {
+                          release, out.serialized, verr)) {
     errors.push_back(verr);
     return false;
   }

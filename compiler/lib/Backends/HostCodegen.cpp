@@ -346,9 +346,15 @@ void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
   });
 }
 
-bool emitObject(llvm::Module &m, llvm::TargetMachine &tm, std::string &object,
+bool emitObject(llvm::Module &m, llvm::TargetMachine &tm, llvm::SmallVectorImpl<char> &buf,
                 std::string &error) {
-  llvm::SmallVector<char, 0> buf;
+  // The object holds the weights: reserving their size up front spares the
+  // buffer's last doubling, when old and new copies are both touched.
+  uint64_t dataBytes = 0;
+  for (const llvm::GlobalVariable &g : m.globals())
+    if (g.hasInitializer())
+      dataBytes += m.getDataLayout().getTypeAllocSize(g.getValueType());
+  buf.reserve(dataBytes + dataBytes / 16 + (1u << 20));
   llvm::raw_svector_ostream os(buf);
   llvm::legacy::PassManager pm;
   if (tm.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
@@ -356,7 +362,6 @@ bool emitObject(llvm::Module &m, llvm::TargetMachine &tm, std::string &object,
     return false;
   }
   pm.run(m);
-  object.assign(buf.begin(), buf.end());
   return true;
 }
 
@@ -401,16 +406,22 @@ bool resolveHostTarget(TargetDescription &t, std::string &error) {
 
 bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
                          const ModelInfo &info, const std::string &metadataJson,
-                         bool wantLlvmText, SerializedTarget &out, std::string &error) {
+                         bool wantLlvmText, const ReleaseModuleFn &releaseModule,
+                         SerializedTarget &out, std::string &error) {
   std::vector<KernelEntry> kernels;
   if (!readKernelTable(module, kernels, error))
     return false;
-  llvm::LLVMContext llctx;
-  auto llmod = mlir::translateModuleToLLVMIR(module, llctx, info.name);
+  // Weights live three times at the peak of code generation (LLVM constants,
+  // the object writer's fragments, the object buffer): the MLIR module's copy
+  // is released first, the LLVM ones before the object is copied out.
+  auto llctx = std::make_unique<llvm::LLVMContext>();
+  auto llmod = mlir::translateModuleToLLVMIR(module, *llctx, info.name);
   if (!llmod) {
     error = "translation to LLVM IR failed";
     return false;
   }
+  if (releaseModule)
+    releaseModule();
   llmod->setSourceFileName(info.name + ".onnx");
   llvm::Function *graph = llmod->getFunction(kGraphFunctionName);
   if (!graph) {
@@ -440,10 +451,12 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
     llvm::raw_string_ostream os(out.llvmText);
     llmod->print(os, nullptr);
   }
-  Blob obj{info.name + ".o", {}};
-  if (!emitObject(*llmod, *tm, obj.bytes, error))
+  llvm::SmallVector<char, 0> object;
+  if (!emitObject(*llmod, *tm, object, error))
     return false;
-  out.objects.push_back(std::move(obj));
+  llmod.reset();
+  llctx.reset();
+  out.objects.push_back({info.name + ".o", std::string(object.begin(), object.end())});
   return true;
 }
 
@@ -473,8 +486,10 @@ void HostBackend::buildBufferizeAndLower(mlir::OpPassManager &pm) const {
 
 bool HostBackend::serialize(mlir::ModuleOp module, const TargetDescription &target,
                             const ModelInfo &info, const std::string &metadataJson,
-                            bool wantLlvmText, SerializedTarget &out, std::string &error) const {
-  return serializeHostModule(module, target, info, metadataJson, wantLlvmText, out, error);
+                            bool wantLlvmText, const ReleaseModuleFn &releaseModule,
+                            SerializedTarget &out, std::string &error) const {
+  return serializeHostModule(module, target, info, metadataJson, wantLlvmText, releaseModule,
+                             out, error);
 }
 
 bool emitBlobObject(const TargetDescription &target, const std::string &symbol,
@@ -494,7 +509,11 @@ bool emitBlobObject(const TargetDescription &target, const std::string &symbol,
   llvm::appendToUsed(m, {g});
   m.setTargetTriple(tm->getTargetTriple());
   m.setDataLayout(tm->createDataLayout());
-  return emitObject(m, *tm, object, error);
+  llvm::SmallVector<char, 0> buf;
+  if (!emitObject(m, *tm, buf, error))
+    return false;
+  object.assign(buf.begin(), buf.end());
+  return true;
 }
 
 } // namespace nnm

@@ -29,7 +29,8 @@ bool checkKernels(TargetDescription &target, const char *backend, bool haveDnnl,
 /// relocatable object named `<name>.o` appended to out.objects.
 bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
                          const ModelInfo &info, const std::string &metadataJson,
-                         bool wantLlvmText, SerializedTarget &out, std::string &error);
+                         bool wantLlvmText, const ReleaseModuleFn &releaseModule,
+                         SerializedTarget &out, std::string &error);
 
 /// A back end whose code runs on the host CPU: the host target, bufferization
 /// and host loops down to the LLVM dialect, one object with the exported API.
@@ -39,7 +40,8 @@ public:
   bool resolveTarget(TargetDescription &target, std::string &error) const override;
   void buildBufferizeAndLower(mlir::OpPassManager &pm) const override;
   bool serialize(mlir::ModuleOp module, const TargetDescription &target, const ModelInfo &info,
-                 const std::string &metadataJson, bool wantLlvmText, SerializedTarget &out,
+                 const std::string &metadataJson, bool wantLlvmText,
+                 const ReleaseModuleFn &releaseModule, SerializedTarget &out,
                  std::string &error) const override;
 };
 

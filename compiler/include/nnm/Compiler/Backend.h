@@ -23,6 +23,7 @@
 #define NNM_COMPILER_BACKEND_H
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,13 @@ struct SerializedTarget {
   std::string llvmText; ///< optimized host LLVM IR, when asked for
 };
 
+/// Handed to serialize: the back end calls it once it no longer reads the MLIR
+/// module (after translating it to LLVM IR, say). The driver then frees the
+/// module and its context, whose attributes hold a copy of every weight, so
+/// that copy is gone before code generation peaks. The module must not be used
+/// afterwards; a back end that never calls it keeps both to the end.
+using ReleaseModuleFn = std::function<void()>;
+
 class TargetBackend {
 public:
   virtual ~TargetBackend() = default;
@@ -91,8 +99,8 @@ public:
   /// exported entry points are generated from; `metadataJson` is embedded.
   virtual bool serialize(mlir::ModuleOp module, const TargetDescription &target,
                          const ModelInfo &info, const std::string &metadataJson,
-                         bool wantLlvmText, SerializedTarget &out,
-                         std::string &error) const = 0;
+                         bool wantLlvmText, const ReleaseModuleFn &releaseModule,
+                         SerializedTarget &out, std::string &error) const = 0;
 };
 
 /// The back end named `name`, or null.

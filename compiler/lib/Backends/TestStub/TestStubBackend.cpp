@@ -22,9 +22,9 @@ public:
   }
 
   bool serialize(mlir::ModuleOp module, const TargetDescription &target, const ModelInfo &info,
-                 const std::string &json, bool wantLlvmText, SerializedTarget &out,
-                 std::string &error) const override {
-    if (!HostBackend::serialize(module, target, info, json, wantLlvmText, out, error))
+                 const std::string &json, bool wantLlvmText, const ReleaseModuleFn &release,
+                 SerializedTarget &out, std::string &error) const override {
+    if (!HostBackend::serialize(module, target, info, json, wantLlvmText, release, out, error))
       return false;
     Blob payload{info.name + ".stub-payload", "nnmodel test-stub payload for " + info.name +
                                                   " (" + target.triple + ")\n"};
