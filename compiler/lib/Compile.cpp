@@ -1,6 +1,7 @@
 //===- Compile.cpp - The compile flow: import, pipeline, codegen ----------===//
 #include "nnm/Compiler/Backend.h"
 #include "nnm/Compiler/Driver.h"
+#include "nnm/Passes/Cpu/Passes.h"
 #include "nnm/Passes/Memory/Passes.h"
 #include "nnm/Passes/Pipelines.h"
 
@@ -81,6 +82,8 @@ bool readSignature(ModuleOp module, ModelInfo &info, std::vector<std::string> &e
   }
   if (auto a = graph->getAttrOfType<IntegerAttr>(memory::kArenaBytesAttr))
     info.arenaBytes = a.getInt();
+  if (auto table = module->getAttrOfType<ArrayAttr>(cpu::kKernelTableAttr))
+    info.libraryKernels = table.size();
   module.walk([&](LLVM::GlobalOp g) {
     if (g.getConstant())
       if (auto v = dyn_cast_or_null<ElementsAttr>(g.getValueOrNull())) {
@@ -137,6 +140,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   info.target = target.backend;
   info.targetTriple = target.triple;
   info.cpu = target.cpu;
+  info.kernels = target.kernels;
 
   DialectRegistry registry;
   registerDialects(registry);

@@ -159,6 +159,8 @@ std::string nnm::toJson(const ModelInfo &info) {
       j.attribute("target", utf8(info.target));
       j.attribute("target_triple", utf8(info.targetTriple));
       j.attribute("cpu", utf8(info.cpu));
+      j.attribute("kernels", utf8(info.kernels));
+      j.attribute("library_kernels", info.libraryKernels);
       tensors("inputs", info.inputs);
       tensors("outputs", info.outputs);
       j.attribute("weight_bytes", info.weightBytes);
@@ -329,7 +331,10 @@ bool nnm::fromJson(const std::string &text, ModelInfo &info, std::string &error)
   if (!r.string(*root, "compiler_version", "compiler_version", result.compilerVersion) ||
       !r.string(*root, "target", "target", result.target) ||
       !r.string(*root, "target_triple", "target_triple", result.targetTriple) ||
-      !r.string(*root, "cpu", "cpu", result.cpu) || !r.tensors(*root, "inputs", result.inputs) ||
+      !r.string(*root, "cpu", "cpu", result.cpu) ||
+      !r.string(*root, "kernels", "kernels", result.kernels) ||
+      !r.uint64(*root, "library_kernels", "library_kernels", result.libraryKernels) ||
+      !r.tensors(*root, "inputs", result.inputs) ||
       !r.tensors(*root, "outputs", result.outputs) ||
       !r.uint64(*root, "weight_bytes", "weight_bytes", result.weightBytes) ||
       !r.uint64(*root, "arena_bytes", "arena_bytes", result.arenaBytes))
@@ -398,6 +403,10 @@ std::string nnm::toText(const ModelInfo &info) {
   tensors("outputs", info.outputs);
   field("weight bytes", std::to_string(info.weightBytes));
   field("arena bytes", std::to_string(info.arenaBytes));
+  field("kernels", info.kernels + (info.libraryKernels
+                                       ? " (" + std::to_string(info.libraryKernels) +
+                                             " ops on oneDNN: link -ldnnl -lgomp)"
+                                       : " (generated code only)"));
   return text;
 }
 
@@ -575,6 +584,8 @@ std::string nnm::generateHeader(const ModelInfo &info) {
      << " /* scratch bytes one context needs */\n"
      << "#define " << macro << "_WEIGHT_BYTES " << info.weightBytes
      << " /* constant data inside the library */\n"
+     << "#define " << macro << "_LIBRARY_KERNELS " << info.libraryKernels
+     << " /* ops run on oneDNN (the program links -ldnnl -lgomp) */\n"
      << "#define " << macro << "_NUM_INPUTS " << info.inputs.size() << "\n"
      << "#define " << macro << "_NUM_OUTPUTS " << info.outputs.size() << "\n\n"
      << "/* Marks the shape arrays so that an unused one draws no warning; #undef'd at\n"
