@@ -7,9 +7,12 @@
 
 #include "nnmodel/kernels.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -291,6 +294,84 @@ void lowerParallelCalls(llvm::Module &m, llvm::Function *graph, unsigned context
   }
 }
 
+/// A large constant kept out of the LLVM IR: its bytes (owned by the MLIR
+/// context) go into objects of their own, under a hidden global symbol.
+struct BigConstant {
+  std::string symbol;
+  llvm::ArrayRef<char> bytes;
+  uint64_t alignment;
+};
+
+/// Constants of at least this many bytes bypass LLVM IR (which holds about
+/// three times a constant's size while it is translated and emitted).
+constexpr size_t kMinBigConstant = 64 * 1024;
+/// Weight objects are filled up to this many bytes each.
+constexpr size_t kWeightObjectBytes = 64u << 20;
+
+/// Turns every large, non-splat constant global of `module` into an external
+/// declaration named <prefix>_w<N> (renaming its uses), and returns the data.
+/// `renamed` maps old symbol names to new ones (the kernel table names globals).
+std::vector<BigConstant> extractBigConstants(mlir::ModuleOp module, const std::string &prefix,
+                                             llvm::StringMap<std::string> &renamed) {
+  std::vector<BigConstant> out;
+  llvm::SmallVector<mlir::LLVM::GlobalOp> globals(module.getOps<mlir::LLVM::GlobalOp>());
+  for (mlir::LLVM::GlobalOp g : globals) {
+    auto dense = mlir::dyn_cast_or_null<mlir::DenseElementsAttr>(g.getValueOrNull());
+    if (!g.getConstant() || !dense || dense.isSplat() || !dense.getElementType().isIntOrFloat())
+      continue;
+    unsigned width = dense.getElementType().getIntOrFloatBitWidth();
+    llvm::ArrayRef<char> raw = dense.getRawData();
+    if (width % 8 || raw.size() < kMinBigConstant ||
+        raw.size() != uint64_t(dense.getNumElements()) * (width / 8))
+      continue;
+    std::string symbol = prefix + "_w" + std::to_string(out.size());
+    renamed[g.getSymName()] = symbol;
+    auto name = mlir::StringAttr::get(module.getContext(), symbol);
+    if (failed(mlir::SymbolTable::replaceAllSymbolUses(g, name, module)))
+      continue;
+    mlir::SymbolTable::setSymbolName(g, name);
+    g.removeValueAttr();
+    g.setLinkage(mlir::LLVM::Linkage::External);
+    out.push_back({symbol, raw, std::max<uint64_t>(g.getAlignment().value_or(16), 16)});
+  }
+  return out;
+}
+
+bool emitObject(llvm::Module &m, llvm::TargetMachine &tm, llvm::SmallVectorImpl<char> &buf,
+                std::string &error);
+
+/// Objects defining the big constants, several per object up to
+/// kWeightObjectBytes, each built and emitted alone so that only one object's
+/// worth of LLVM IR exists at a time.
+bool emitBigConstants(const std::vector<BigConstant> &constants, llvm::TargetMachine &tm,
+                      const std::string &name, SerializedTarget &out, std::string &error) {
+  for (size_t first = 0, index = 0; first < constants.size(); ++index) {
+    auto c = std::make_unique<llvm::LLVMContext>();
+    llvm::Module m(name + ".weights", *c);
+    m.setTargetTriple(tm.getTargetTriple());
+    m.setDataLayout(tm.createDataLayout());
+    size_t bytes = 0, last = first;
+    for (; last < constants.size() && (last == first || bytes < kWeightObjectBytes); ++last) {
+      const BigConstant &k = constants[last];
+      auto *init = llvm::ConstantDataArray::getRaw(
+          llvm::StringRef(k.bytes.data(), k.bytes.size()), k.bytes.size(),
+          llvm::Type::getInt8Ty(*c));
+      auto *g = new llvm::GlobalVariable(m, init->getType(), true,
+                                         llvm::GlobalValue::ExternalLinkage, init, k.symbol);
+      g->setVisibility(llvm::GlobalValue::HiddenVisibility);
+      g->setAlignment(llvm::Align(k.alignment));
+      bytes += k.bytes.size();
+    }
+    llvm::SmallVector<char, 0> object;
+    if (!emitObject(m, tm, object, error))
+      return false;
+    out.objects.push_back({name + ".weights" + std::to_string(index) + ".o",
+                           std::string(object.begin(), object.end())});
+    first = last;
+  }
+  return true;
+}
+
 /// Runs `build`'s passes over `m` with fresh analysis managers.
 template <typename BuildFn> void runModulePasses(llvm::Module &m, llvm::TargetMachine &tm,
                                                  BuildFn build) {
@@ -411,15 +492,32 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
   std::vector<KernelEntry> kernels;
   if (!readKernelTable(module, kernels, error))
     return false;
-  // Weights live three times at the peak of code generation (LLVM constants,
-  // the object writer's fragments, the object buffer): the MLIR module's copy
-  // is released first, the LLVM ones before the object is copied out.
+  // Large weights never become LLVM IR: their bytes go from the MLIR
+  // attributes into weight objects, then the MLIR module is released, and the
+  // code's object follows. The objects list the code first.
+  llvm::StringMap<std::string> renamed;
+  std::vector<BigConstant> big = extractBigConstants(module, info.symbolPrefix(), renamed);
+  for (KernelEntry &k : kernels)
+    for (std::string *sym : {&k.weights, &k.bias})
+      if (auto it = renamed.find(*sym); it != renamed.end())
+        *sym = it->second;
+  auto tm = makeTargetMachine(target, error);
+  if (!tm)
+    return false;
   auto llctx = std::make_unique<llvm::LLVMContext>();
   auto llmod = mlir::translateModuleToLLVMIR(module, *llctx, info.name);
   if (!llmod) {
     error = "translation to LLVM IR failed";
     return false;
   }
+  size_t codeObject = out.objects.size();
+  out.objects.push_back({info.name + ".o", {}}); // filled in below
+  if (!emitBigConstants(big, *tm, info.name, out, error))
+    return false;
+  llvm::StringSet<> bigSymbols;
+  for (const BigConstant &k : big)
+    bigSymbols.insert(k.symbol);
+  big.clear();
   if (releaseModule)
     releaseModule();
   llmod->setSourceFileName(info.name + ".onnx");
@@ -433,9 +531,14 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
   for (llvm::Function &f : *llmod)
     if (!f.isDeclaration())
       f.setLinkage(llvm::GlobalValue::InternalLinkage);
-  for (llvm::GlobalVariable &g : llmod->globals())
-    if (!g.isDeclaration())
+  for (llvm::GlobalVariable &g : llmod->globals()) {
+    if (!g.isDeclaration()) {
       g.setLinkage(llvm::GlobalValue::InternalLinkage);
+    } else if (bigSymbols.contains(g.getName())) {
+      g.setVisibility(llvm::GlobalValue::HiddenVisibility); // a weight object defines it
+      g.setDSOLocal(true);
+    }
+  }
   lowerParallelCalls(*llmod, graph, unsigned(info.inputs.size() + info.outputs.size()));
   if (!emitApi(*llmod, graph, info, metadataJson, kernels, error))
     return false;
@@ -443,9 +546,6 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
     error = "internal error: generated LLVM IR does not verify";
     return false;
   }
-  auto tm = makeTargetMachine(target, error);
-  if (!tm)
-    return false;
   optimize(*llmod, *tm);
   if (wantLlvmText) {
     llvm::raw_string_ostream os(out.llvmText);
@@ -456,7 +556,7 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
     return false;
   llmod.reset();
   llctx.reset();
-  out.objects.push_back({info.name + ".o", std::string(object.begin(), object.end())});
+  out.objects[codeObject].bytes.assign(object.begin(), object.end());
   return true;
 }
 
