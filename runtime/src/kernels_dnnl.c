@@ -413,7 +413,6 @@ typedef struct context_kernel {
   dnnl_memory_t src, dst, scratch;
   dnnl_exec_arg_t args[MAX_ARGS];
   int nargs;
-  int64_t reserved; /* arena bytes the compiler set aside */
   void *own_scratch; /* when the arena's share is too small on this machine */
 } context_kernel;
 
@@ -456,7 +455,6 @@ static void release(void *p) {
 static dnnl_status_t bind_kernel(dnnl_engine_t engine, const shared_kernel *sk,
                                  int64_t reserved, context_kernel *k) {
   dnnl_status_t s;
-  k->reserved = reserved;
   if ((s = dnnl_memory_create(&k->src, &sk->src_md, engine, DNNL_MEMORY_NONE)) ||
       (s = dnnl_memory_create(&k->dst, &sk->dst_md, engine, DNNL_MEMORY_NONE)))
     return s;

@@ -9,8 +9,11 @@
  * table to the new context: the first context of a model creates every
  * primitive and reorders the constant weights into oneDNN's preferred layout,
  * once, shared by all contexts of that model (reference counted, created under
- * a lock); each context adds its own stream and argument lists. A run only
- * sets data pointers and executes: it allocates nothing. Scratchpads come from
+ * a lock; one set of primitives per thread count, since oneDNN fixes a
+ * primitive's threads when it creates it, with the reordered weights shared);
+ * each context adds its own stream and argument lists. A run only sets data
+ * pointers and executes (oneDNN 2.6's execute itself allocates a small map of
+ * its arguments, which its API offers no way around). Scratchpads come from
  * the arena (the compiler reserves each kernel's size, asked from oneDNN on
  * the compiling machine); where the running machine's oneDNN needs more, the
  * context allocates the difference once, when it is created. */
