@@ -79,15 +79,24 @@ static bool isKeyword(llvm::StringRef s) {
       "constinit", "decltype", "delete", "dynamic_cast", "explicit", "export", "friend", "mutable",
       "namespace", "new", "noexcept", "not", "not_eq", "operator", "or", "or_eq", "private",
       "protected", "public", "reinterpret_cast", "requires", "static_cast", "template", "this",
-      "throw", "try", "typeid", "typename", "using", "virtual", "wchar_t", "xor", "xor_eq"};
+      "throw", "try", "typeid", "typename", "using", "virtual", "wchar_t", "xor", "xor_eq",
+      // object-like macros that GNU modes predefine without underscores
+      "linux", "unix", "i386"};
   return keywords.contains(s);
+}
+
+/// Identifiers reserved to the implementation (a leading underscore and a capital
+/// letter, or two underscores): compilers predefine macros such as _LP64 or
+/// __x86_64, which would turn a parameter of that name into a number.
+static bool isReserved(llvm::StringRef s) {
+  return s.size() >= 2 && s[0] == '_' && (s[1] == '_' || llvm::isUpper(s[1]));
 }
 
 static bool isIdentChar(char c) { return llvm::isAlnum(c) || c == '_'; }
 
 bool nnm::isCIdentifier(const std::string &name) {
   return !name.empty() && !llvm::isDigit(name[0]) && llvm::all_of(name, isIdentChar) &&
-         !isKeyword(name);
+         !isKeyword(name) && !isReserved(name);
 }
 
 std::string nnm::cIdentifier(const std::string &name) {
@@ -99,6 +108,8 @@ std::string nnm::cIdentifier(const std::string &name) {
     id += isIdentChar(c) ? c : '_';
   if (isKeyword(id))
     id += '_';
+  if (isReserved(id))
+    id = "t" + id;
   return id;
 }
 

@@ -21,8 +21,14 @@ nnm_status nnm_context_create(size_t arena_bytes, const nnm_options *options,
   nnm_options_init(&defaults);
   if (!options)
     options = &defaults;
-  if (options->struct_size < sizeof(nnm_options) || options->num_threads < 0)
+  /* struct_size 0: a zero-initialised struct (nnm_options o = {0}) of this
+   * header's layout; nnm_options_init() sets it, which stays the recommended way. */
+  if ((options->struct_size != 0 && options->struct_size < sizeof(nnm_options)) ||
+      options->num_threads < 0)
     return NNM_INVALID_ARGUMENT;
+  /* Rounding up to the alignment must not wrap around. */
+  if (arena_bytes > SIZE_MAX - NNM_ARENA_ALIGNMENT)
+    return NNM_OUT_OF_MEMORY;
   if (options->arena) {
     if (options->arena_bytes < arena_bytes)
       return NNM_ARENA_TOO_SMALL;

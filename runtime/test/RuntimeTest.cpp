@@ -76,6 +76,21 @@ TEST(Context, InvalidArguments) {
   EXPECT_EQ(nnm_context_create(10, &opts, &ctx), NNM_INVALID_ARGUMENT);
   nnm_context_destroy(nullptr);
   EXPECT_EQ(nnm_context_arena(nullptr), nullptr);
+  // An arena size whose rounding to the alignment would wrap around.
+  EXPECT_EQ(nnm_context_create(SIZE_MAX, nullptr, &ctx), NNM_OUT_OF_MEMORY);
+  EXPECT_EQ(ctx, nullptr);
+}
+
+// `nnm_options o = {0}` with an arena: struct_size 0 means this header's layout.
+TEST(Context, ZeroInitialisedOptions) {
+  alignas(NNM_ARENA_ALIGNMENT) static unsigned char buf[256];
+  nnm_options o = {};
+  o.arena = buf;
+  o.arena_bytes = sizeof buf;
+  nnm_context *ctx = nullptr;
+  ASSERT_EQ(nnm_context_create(128, &o, &ctx), NNM_OK);
+  EXPECT_EQ(nnm_context_arena(ctx), static_cast<void *>(buf));
+  nnm_context_destroy(ctx);
 }
 
 namespace {

@@ -18,6 +18,7 @@
 
 #include <iostream>
 #include <map>
+#include <set>
 
 namespace nnm::tool {
 namespace {
@@ -218,8 +219,15 @@ int runCommand(const std::vector<std::string> &args) {
   dlclose(lib);
   if (status != 0)
     return fail("the model returned status " + std::to_string(status));
+  // Names that map to the same file ("o/1" and "o_1") get the output's index.
+  std::set<std::string> used;
   for (size_t i = 0; i < outs.size(); ++i) {
-    std::string path = outDir + "/" + safeFileName(info.outputs[i].name) + ".npy";
+    std::string file = safeFileName(info.outputs[i].name);
+    if (!used.insert(file).second) {
+      file += "." + std::to_string(i);
+      used.insert(file);
+    }
+    std::string path = outDir + "/" + file + ".npy";
     if (!writeNpy(path, outs[i], err))
       return fail(err);
   }

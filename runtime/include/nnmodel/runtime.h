@@ -37,7 +37,7 @@ typedef enum nnm_status {
 
 /** Options for creating a context. Initialise with nnm_options_init(). */
 typedef struct nnm_options {
-  uint32_t struct_size;  /**< sizeof(nnm_options), for forward compatibility */
+  uint32_t struct_size;  /**< sizeof(nnm_options), for forward compatibility; 0 = this layout */
   int32_t num_threads;   /**< threads a run may use; 0 = library default (1 today) */
   void *arena;           /**< caller-provided scratch memory, or NULL to allocate */
   size_t arena_bytes;    /**< size of `arena` when it is given */
