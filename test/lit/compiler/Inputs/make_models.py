@@ -26,6 +26,17 @@ graph = helper.make_graph(
 onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
           f"{out}/small.onnx")
 
+# macro_names.onnx: tensors named like macros that compilers predefine.
+graph = helper.make_graph(
+    [helper.make_node("Add", ["_LP64", "__x86_64"], ["linux"], name="add")],
+    "macro_names",
+    [helper.make_tensor_value_info("_LP64", TensorProto.FLOAT, [2]),
+     helper.make_tensor_value_info("__x86_64", TensorProto.FLOAT, [2])],
+    [helper.make_tensor_value_info("linux", TensorProto.FLOAT, [2])],
+)
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+          f"{out}/macro_names.onnx")
+
 # unsupported.onnx: two unsupported ops and one op at an opset beyond the table.
 graph = helper.make_graph(
     [
