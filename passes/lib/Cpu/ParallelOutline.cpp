@@ -26,6 +26,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 using namespace mlir;
@@ -42,29 +44,56 @@ bool plainMemref(Type t) {
   return m && m.hasStaticShape() && m.getLayout().isIdentity();
 }
 
-/// The position at which `map` yields exactly dim `k`; -1 when `k` does not
-/// appear in `map`; -2 when it appears inside a compound expression or twice.
-int64_t plainPosition(AffineMap map, unsigned k) {
+/// How an operand's indexing map uses loop k: at result `pos` (-1: nowhere)
+/// as `coeff * dk + (terms of other loops)`; `plain` when the result is dk.
+struct Use {
   int64_t pos = -1;
-  for (auto [i, e] : llvm::enumerate(map.getResults())) {
-    if (auto d = dyn_cast<AffineDimExpr>(e)) {
-      if (d.getPosition() == k) {
-        if (pos != -1)
-          return -2;
-        pos = i;
-      }
-    } else if (e.isFunctionOfDim(k)) {
-      return -2;
-    }
+  int64_t coeff = 0;
+  bool plain = false;
+};
+
+/// The constant coefficient of dk in `e` when `e` is dk times a positive
+/// constant plus terms free of dk (a window: oh * stride + kh); 0 when dk does
+/// not appear; -1 when it appears any other way.
+int64_t coefficientOf(AffineExpr e, unsigned k) {
+  if (!e.isFunctionOfDim(k))
+    return 0;
+  if (auto d = dyn_cast<AffineDimExpr>(e))
+    return d.getPosition() == k ? 1 : 0;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return -1;
+  if (bin.getKind() == AffineExprKind::Add) {
+    int64_t l = coefficientOf(bin.getLHS(), k), r = coefficientOf(bin.getRHS(), k);
+    return l < 0 || r < 0 || (l && r) ? -1 : l + r;
   }
-  return pos;
+  if (bin.getKind() == AffineExprKind::Mul) {
+    auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+    int64_t inner = coefficientOf(bin.getLHS(), k);
+    return c && c.getValue() > 0 && inner > 0 ? inner * c.getValue() : -1;
+  }
+  return -1;
 }
 
-/// The loop to split and, per operand, the dimension it indexes (-1: none).
+/// How `map` uses loop k; nullopt when in more than one result or nonlinearly.
+std::optional<Use> useOf(AffineMap map, unsigned k) {
+  Use u;
+  for (auto [i, e] : llvm::enumerate(map.getResults())) {
+    int64_t c = coefficientOf(e, k);
+    if (c == 0)
+      continue;
+    if (c < 0 || u.pos != -1)
+      return std::nullopt;
+    u = {int64_t(i), c, isa<AffineDimExpr>(e)};
+  }
+  return u;
+}
+
+/// The loop to split and, per operand, how the loop indexes it.
 struct Split {
   unsigned loop;
   int64_t trip;
-  SmallVector<int64_t> positions;
+  SmallVector<Use> uses;
   SmallVector<Operation *> constants; ///< scalars from outside, cloned into the task
 };
 
@@ -110,26 +139,64 @@ std::optional<Split> chooseSplit(linalg::LinalgOp op, int64_t minWork) {
     if (iterators[k] != utils::IteratorType::parallel || ranges[k] < 2 ||
         (k + 1 == ranges.size() && k != 0))
       continue;
-    Split s{k, ranges[k], {}};
+    Split s{k, ranges[k], {}, {}};
     bool ok = true;
     for (OpOperand &operand : op->getOpOperands()) {
       if (!isa<ShapedType>(operand.get().getType())) {
-        s.positions.push_back(-1);
+        s.uses.push_back({});
         continue;
       }
-      int64_t p = plainPosition(maps[operand.getOperandNumber()], k);
-      bool isInit = op.isDpsInit(&operand);
-      // Every output must be sliced by the split loop, or threads would race.
-      if (p == -2 || (isInit && p < 0)) {
+      std::optional<Use> u = useOf(maps[operand.getOperandNumber()], k);
+      // Every output must be sliced plainly by the split loop, or threads would
+      // race; inputs may be read through a window (overlapping reads are fine).
+      if (!u || (op.isDpsInit(&operand) && !u->plain)) {
         ok = false;
         break;
       }
-      s.positions.push_back(p);
+      s.uses.push_back(*u);
     }
     if (ok && outsideConstants(op, s.constants))
       return s;
   }
   return std::nullopt;
+}
+
+/// Where a buffer lives: its base (a graph argument, an arena, a global) and,
+/// for a view of an arena at a constant offset, its byte range there.
+struct Extent {
+  Value base;
+  Operation *global = nullptr;
+  int64_t begin = 0, end = INT64_MAX;
+};
+
+Extent extentOf(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<memref::ViewOp>(def)) {
+      auto type = cast<MemRefType>(view.getType());
+      std::optional<int64_t> offset = getConstantIntValue(view.getByteShift());
+      if (!offset || !type.hasStaticShape())
+        return {view.getSource()};
+      int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+      return {view.getSource(), nullptr, *offset, *offset + bytes};
+    }
+    if (isa<memref::GetGlobalOp>(def))
+      return {Value(), def};
+    if (!isa<ViewLikeOpInterface>(def))
+      return {v};
+    v = cast<ViewLikeOpInterface>(def).getViewSource();
+  }
+  return {v};
+}
+
+/// True when the buffers cannot share a byte: different graph arguments (the
+/// ABI's restrict), different globals, or disjoint ranges of one arena.
+bool disjoint(Value a, Value b) {
+  Extent x = extentOf(a), y = extentOf(b);
+  if (x.global || y.global)
+    return x.global != y.global || !x.global;
+  if (x.base != y.base)
+    return isa<BlockArgument>(x.base) && isa<BlockArgument>(y.base);
+  return x.end <= y.begin || y.end <= x.begin;
 }
 
 struct CpuParallelOutlinePass : impl::CpuParallelOutlineBase<CpuParallelOutlinePass> {
@@ -171,6 +238,16 @@ struct CpuParallelOutlinePass : impl::CpuParallelOutlineBase<CpuParallelOutlineP
     std::string name = std::string(kParallelPrefix) + std::to_string(index);
     auto fn = func::FuncOp::create(mb, loc, name, FunctionType::get(ctx, argTypes, {}));
     fn.setPrivate();
+    // Distinct buffers say so (llvm.noalias), as the graph's arena views did
+    // through their constant offsets: without it LLVM guards or skips the
+    // vectorization of loops that read one and write another.
+    bool allDisjoint = true;
+    for (size_t i = 0; i < captured.size() && allDisjoint; ++i)
+      for (size_t j = i + 1; j < captured.size() && allDisjoint; ++j)
+        allDisjoint = disjoint(captured[i], captured[j]);
+    if (allDisjoint)
+      for (size_t i = 0; i < captured.size(); ++i)
+        fn.setArgAttr(2 + i, "llvm.noalias", UnitAttr::get(ctx));
     symbols.insert(fn);
     Block *body = fn.addEntryBlock();
     OpBuilder b = OpBuilder::atBlockBegin(body);
@@ -186,8 +263,8 @@ struct CpuParallelOutlinePass : impl::CpuParallelOutlineBase<CpuParallelOutlineP
       if (!isa<ShapedType>(v.getType()))
         continue;
       Value arg = body->getArgument(2 + llvm::find(captured, v) - captured.begin());
-      int64_t p = split.positions[operand.getOperandNumber()];
-      if (p < 0) {
+      const Use &u = split.uses[operand.getOperandNumber()];
+      if (u.pos < 0) {
         operand.set(arg);
         continue;
       }
@@ -196,8 +273,18 @@ struct CpuParallelOutlinePass : impl::CpuParallelOutlineBase<CpuParallelOutlineP
           sizes, strides(type.getRank(), b.getIndexAttr(1));
       for (int64_t d : type.getShape())
         sizes.push_back(b.getIndexAttr(d));
-      offsets[p] = lo;
-      sizes[p] = size;
+      if (u.plain) {
+        offsets[u.pos] = lo;
+        sizes[u.pos] = size;
+      } else {
+        // A window c * dk + ...: the slice starts at c * lo and runs to the end,
+        // so that index e - c * lo inside it is index e of the whole.
+        Value start = arith::MulIOp::create(
+            b, loc, lo, arith::ConstantIndexOp::create(b, loc, u.coeff));
+        offsets[u.pos] = start;
+        sizes[u.pos] = Value(arith::SubIOp::create(
+            b, loc, arith::ConstantIndexOp::create(b, loc, type.getDimSize(u.pos)), start));
+      }
       operand.set(memref::SubViewOp::create(b, loc, arg, offsets, sizes, strides));
     }
     b.setInsertionPointAfter(clone);

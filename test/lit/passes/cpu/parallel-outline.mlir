@@ -52,11 +52,10 @@ func.func @rows(%x: memref<128x1024xf32>, %w: memref<1024xf32>, %y: memref<128xf
 
 // -----
 
-// Left alone: too little work, and a window (the split candidate appears inside
-// a compound index) with no other parallel loop that every output uses plainly.
+// Left alone: too little work.
 // CHECK-LABEL: func.func @small
-// CHECK: linalg.generic
 // CHECK-NOT: call @__nnm_par
+// CHECK: linalg.generic
 #s = affine_map<(d0) -> (d0)>
 func.func @small(%x: memref<256xf32>, %y: memref<256xf32>) {
   linalg.generic {indexing_maps = [#s, #s], iterator_types = ["parallel"]}
@@ -69,18 +68,43 @@ func.func @small(%x: memref<256xf32>, %y: memref<256xf32>) {
 
 // -----
 
+// A window (a strided 1-D convolution): the output splits plainly; the input is
+// read through c * d0 + d1, so its slice starts at 2 * lo and runs to the end.
 // CHECK-LABEL: func.func @window
-// CHECK: linalg.generic
-// CHECK-NOT: call @__nnm_par
-#in = affine_map<(d0, d1) -> (d0 + d1)>
+// CHECK: call @__nnm_par0(%{{.*}}, %{{.*}}, %arg0, %arg1, %arg2)
+// CHECK: func.func private @__nnm_par0(%[[LO:.*]]: index, %[[HI:.*]]: index, %[[X:.*]]: memref<40003xf32>
+// CHECK: %[[C2:.*]] = arith.constant 2 : index
+// CHECK: %[[START:.*]] = arith.muli %[[LO]], %[[C2]]
+// CHECK: %[[END:.*]] = arith.constant 40003 : index
+// CHECK: %[[LEN:.*]] = arith.subi %[[END]], %[[START]]
+// CHECK: memref.subview %[[X]][%[[START]]] [%[[LEN]]] [1]
+#in = affine_map<(d0, d1) -> (d0 * 2 + d1)>
 #k = affine_map<(d0, d1) -> (d1)>
 #o = affine_map<(d0, d1) -> (d0)>
-func.func @window(%x: memref<20003xf32>, %k: memref<4xf32>, %y: memref<20000xf32>) {
+func.func @window(%x: memref<40003xf32>, %k: memref<4xf32>, %y: memref<20000xf32>) {
   linalg.generic {indexing_maps = [#in, #k, #o], iterator_types = ["parallel", "reduction"]}
-      ins(%x, %k : memref<20003xf32>, memref<4xf32>) outs(%y : memref<20000xf32>) {
+      ins(%x, %k : memref<40003xf32>, memref<4xf32>) outs(%y : memref<20000xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
     %p = arith.mulf %a, %b : f32
     %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// An output written through a window cannot be split (threads would race).
+// CHECK-LABEL: func.func @scatter
+// CHECK-NOT: call @__nnm_par
+// CHECK: linalg.generic
+#x2 = affine_map<(d0, d1) -> (d0, d1)>
+#y2 = affine_map<(d0, d1) -> (d0 + d1)>
+func.func @scatter(%x: memref<200x100xf32>, %y: memref<299xf32>) {
+  linalg.generic {indexing_maps = [#x2, #y2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<200x100xf32>) outs(%y : memref<299xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.addf %a, %b : f32
     linalg.yield %s : f32
   }
   return
