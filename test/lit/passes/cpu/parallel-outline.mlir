@@ -8,7 +8,8 @@
 // CHECK: %[[C64:.*]] = arith.constant 64 : index
 // CHECK: call @__nnm_par0(%[[C0]], %[[C64]], %arg0, %arg1) : (index, index, memref<64x512xf32>, memref<64x512xf32>) -> ()
 // CHECK-NOT: linalg.generic
-// CHECK: func.func private @__nnm_par0(%[[LO:.*]]: index, %[[HI:.*]]: index, %[[IN:.*]]: memref<64x512xf32>, %[[OUT:.*]]: memref<64x512xf32>)
+// The graph's arguments are distinct buffers: the function's are noalias.
+// CHECK: func.func private @__nnm_par0(%[[LO:.*]]: index, %[[HI:.*]]: index, %[[IN:.*]]: memref<64x512xf32> {llvm.noalias}, %[[OUT:.*]]: memref<64x512xf32> {llvm.noalias})
 // CHECK: %[[N:.*]] = arith.subi %[[HI]], %[[LO]]
 // CHECK: arith.constant 2.000000e+00 : f32
 // CHECK: %[[SIN:.*]] = memref.subview %[[IN]][%[[LO]], 0] [%[[N]], 512] [1, 1]
@@ -72,7 +73,7 @@ func.func @small(%x: memref<256xf32>, %y: memref<256xf32>) {
 // read through c * d0 + d1, so its slice starts at 2 * lo and runs to the end.
 // CHECK-LABEL: func.func @window
 // CHECK: call @__nnm_par0(%{{.*}}, %{{.*}}, %arg0, %arg1, %arg2)
-// CHECK: func.func private @__nnm_par0(%[[LO:.*]]: index, %[[HI:.*]]: index, %[[X:.*]]: memref<40003xf32>
+// CHECK: func.func private @__nnm_par0(%[[LO:.*]]: index, %[[HI:.*]]: index, %[[X:.*]]: memref<40003xf32> {llvm.noalias}
 // CHECK: %[[C2:.*]] = arith.constant 2 : index
 // CHECK: %[[START:.*]] = arith.muli %[[LO]], %[[C2]]
 // CHECK: %[[END:.*]] = arith.constant 40003 : index
@@ -106,6 +107,25 @@ func.func @scatter(%x: memref<200x100xf32>, %y: memref<299xf32>) {
   ^bb0(%a: f32, %b: f32):
     %s = arith.addf %a, %b : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Two views of one arena whose byte ranges overlap are not marked noalias.
+// CHECK-LABEL: func.func @overlap
+// CHECK: func.func private @__nnm_par0(%{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<128x128xf32>, %{{.*}}: memref<128x128xf32>)
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @overlap(%arena: memref<131072xi8>) {
+  %c0 = arith.constant 0 : index
+  %c16384 = arith.constant 16384 : index
+  %a = memref.view %arena[%c0][] : memref<131072xi8> to memref<128x128xf32>
+  %b = memref.view %arena[%c16384][] : memref<131072xi8> to memref<128x128xf32>
+  linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<128x128xf32>) outs(%b : memref<128x128xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
   }
   return
 }
