@@ -101,7 +101,8 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   info.name = o.name;
   std::string verr;
   if (!isCIdentifier(o.name))
-    errors.push_back("--name '" + o.name + "' must be a C identifier (and not a keyword)");
+    errors.push_back("--name '" + o.name + "' must be a C identifier (not a keyword, and not "
+                     "reserved like _Name or __name)");
   if (!parseVersion(o.version, info, verr))
     errors.push_back("--version: " + verr);
   std::vector<std::string> targets;

@@ -22,6 +22,7 @@
 
 #include <climits>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 using namespace mlir;
@@ -232,6 +233,12 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   SmallVector<ArrayAttr> argDimNames;
   SmallVector<std::pair<std::string, DenseElementsAttr>> bound;
   std::map<std::string, std::string> unusedBinds = options.boundInputs;
+  std::set<std::string> symbolNames; // every dim_param of the graph inputs
+  for (const auto &in : g.input())
+    if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
+      for (const auto &dim : in.type().tensor_type().shape().dim())
+        if (dim.has_dim_param() && !dim.dim_param().empty())
+          symbolNames.insert(dim.dim_param());
   for (const auto &in : g.input()) {
     if (initializerNames.contains(in.name()))
       continue;
@@ -299,6 +306,17 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   }
   for (const auto &kv : unusedBinds)
     fail("--bind " + kv.first + ": the graph has no such input");
+  // A --dim that names no dimension is a typo, not a no-op.
+  for (const auto &kv : options.dims)
+    if (!symbolNames.count(kv.first)) {
+      std::string known;
+      for (const std::string &n : symbolNames)
+        known += (known.empty() ? "" : ", ") + n;
+      fail("--dim " + kv.first + ": no graph input has a dimension named '" + kv.first + "' (" +
+           (known.empty() ? std::string("the inputs have no symbolic dimensions")
+                          : "symbolic dimensions: " + known) +
+           ")");
+    }
   if (!errors.empty())
     return module->erase(), nullptr;
 

@@ -182,11 +182,14 @@ int compileCommand(const std::vector<std::string> &args) {
     return tool::fail("no model given (see nnmodel compile --help)");
   if (o.name.empty())
     return tool::fail("--name is required");
-  if (auto ec = llvm::sys::fs::create_directories(o.outputDir))
-    return tool::fail("cannot create output directory '" + o.outputDir + "': " + ec.message());
   CompiledModel model;
   std::vector<std::string> errors, written;
-  if (!compileModel(o, model, errors) || !writeArtifacts(o, model, written, errors)) {
+  if (!compileModel(o, model, errors))
+    return tool::fail(errors);
+  // Created only now: a failed compile leaves no empty directory behind.
+  if (auto ec = llvm::sys::fs::create_directories(o.outputDir))
+    return tool::fail("cannot create output directory '" + o.outputDir + "': " + ec.message());
+  if (!writeArtifacts(o, model, written, errors)) {
     for (const std::string &w : written) // never leave a partial set behind
       llvm::sys::fs::remove(w);
     return tool::fail(errors);
