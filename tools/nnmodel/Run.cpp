@@ -154,9 +154,17 @@ int runCommand(const std::vector<std::string> &args) {
     std::string err;
     if (!readTensorFile(it->second, ins[i], err))
       return fail(err);
-    if (ins[i].dtype != sig.dtype || ins[i].shape != sig.shape)
-      return fail("input '" + sig.name + "' from '" + it->second + "' does not match the " +
-                  "graph's " + dtypeName(sig.dtype) + " tensor of the expected shape");
+    if (ins[i].dtype != sig.dtype || ins[i].shape != sig.shape) {
+      auto describe = [](DType t, const std::vector<int64_t> &shape) {
+        std::string text = std::string(dtypeName(t)) + "[";
+        for (size_t d = 0; d < shape.size(); ++d)
+          text += (d ? ", " : "") + std::to_string(shape[d]);
+        return text + "]";
+      };
+      return fail("input '" + sig.name + "' from '" + it->second + "' is " +
+                  describe(ins[i].dtype, ins[i].shape) + "; the graph expects " +
+                  describe(sig.dtype, sig.shape));
+    }
     inputs.erase(it);
   }
   if (!inputs.empty())

@@ -82,6 +82,8 @@ options:
                          links oneDNN); dnnl: oneDNN wherever it can;
                          codegen: generated loops only (the default elsewhere)
   --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
+  -q, --quiet            print nothing on success (default: one line naming the
+                         files written)
   --mlir-...             MLIR's pass-manager options, over every stage of the one
                          pipeline: --mlir-print-ir-after-all, --mlir-print-ir-before=PASS,
                          --mlir-timing, --mlir-pass-statistics,
@@ -117,6 +119,7 @@ int compileCommand(const std::vector<std::string> &args) {
   CompileOptions o;
   o.outputDir = ".";
   std::vector<std::string> mlirArgs;
+  bool quiet = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
     auto value = [&](std::string &dst) {
@@ -147,6 +150,8 @@ int compileCommand(const std::vector<std::string> &args) {
       if (!value(o.cpu)) return tool::fail("--cpu needs a value");
     } else if (a == "--kernels") {
       if (!value(o.kernels)) return tool::fail("--kernels needs a value");
+    } else if (a == "-q" || a == "--quiet") {
+      quiet = true;
     } else if (a == "--dim") {
       std::string name;
       int64_t n;
@@ -193,6 +198,14 @@ int compileCommand(const std::vector<std::string> &args) {
     for (const std::string &w : written) // never leave a partial set behind
       llvm::sys::fs::remove(w);
     return tool::fail(errors);
+  }
+  if (!quiet) {
+    std::cout << "nnmodel: " << model.info.name << " " << model.info.version << " ("
+              << model.info.target << ", " << model.info.libraryKernels
+              << " ops on oneDNN, arena " << model.info.arenaBytes << " bytes) ->";
+    for (const std::string &w : written)
+      std::cout << " " << w;
+    std::cout << "\n";
   }
   return 0;
 }
