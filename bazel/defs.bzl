@@ -109,6 +109,7 @@ def _nn_model_impl(ctx):
     if ctx.attr.cpu:
         args.add("--cpu", ctx.attr.cpu)
     args.add_all(opts)
+    args.add("--quiet")  # the action's progress message says what is built
     args.add("-o", header.dirname)
 
     ctx.actions.run(

@@ -109,7 +109,7 @@ function(nnmodel_add_model target)
   if(DEFINED arg_CPU)
     list(APPEND flags --cpu "${arg_CPU}")
   endif()
-  list(APPEND flags ${arg_OPTIONS})
+  list(APPEND flags ${arg_OPTIONS} --quiet) # the COMMENT already says what is built
 
   set(base "${CMAKE_CURRENT_BINARY_DIR}/nnmodel_models")
   set(out "${base}/${target}")
