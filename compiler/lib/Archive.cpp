@@ -10,6 +10,10 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace nnm {
 
 /// Section holding the model's metadata JSON in every compiled object.
@@ -99,32 +103,74 @@ bool readEmbeddedMetadata(const std::string &path, std::string &json, std::strin
   return false;
 }
 
-bool writeFileAtomically(const std::string &path, const std::string &data, std::string &error) {
+static constexpr const char *kTemporarySuffix = ".tmp-";
+
+void removeStaleTemporaries(const std::string &path) {
+  llvm::StringRef dir = llvm::sys::path::parent_path(path);
+  std::string prefix = llvm::sys::path::filename(path).str() + kTemporarySuffix;
+  std::error_code ec;
+  std::vector<std::string> stale;
+  for (llvm::sys::fs::directory_iterator it(dir.empty() ? "." : dir, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    llvm::StringRef name = llvm::sys::path::filename(it->path());
+    // Only this writer's own pattern: <file>.tmp-XXXXXX.
+    if (name.starts_with(prefix) && name.size() == prefix.size() + 6)
+      stale.push_back(it->path());
+  }
+  for (const std::string &s : stale)
+    llvm::sys::fs::remove(s);
+}
+
+bool writeTemporary(const std::string &path, const std::string &data, std::string &tmpPath,
+                    std::string &error) {
   llvm::SmallString<256> tmp;
-  std::string model = path + ".tmp-%%%%%%";
   int fd;
-  if (auto ec = llvm::sys::fs::createUniqueFile(model, fd, tmp)) {
+  if (auto ec = llvm::sys::fs::createUniqueFile(path + kTemporarySuffix + "%%%%%%", fd, tmp)) {
     error = "cannot create a file next to '" + path + "': " + ec.message();
     return false;
   }
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << data;
+    os.flush();
+    // On disk before it is renamed into place: a crash never leaves a name
+    // pointing at an empty or partial file.
+    std::error_code synced;
+    if (!os.has_error() && ::fsync(fd) != 0)
+      synced = std::error_code(errno, std::generic_category());
     os.close();
-    if (os.has_error()) {
-      error = "cannot write '" + path + "': " + os.error().message();
+    if (os.has_error() || synced) {
+      error = "cannot write '" + path + "': " + (synced ? synced : os.error()).message();
       os.clear_error();
       llvm::sys::fs::remove(tmp);
       return false;
     }
   }
   llvm::sys::fs::setPermissions(tmp, llvm::sys::fs::perms(0644));
-  if (auto ec = llvm::sys::fs::rename(tmp, path)) {
+  tmpPath = tmp.str().str();
+  return true;
+}
+
+bool commitTemporary(const std::string &tmpPath, const std::string &path, std::string &error) {
+  if (auto ec = llvm::sys::fs::rename(tmpPath, path)) {
     error = "cannot rename into '" + path + "': " + ec.message();
-    llvm::sys::fs::remove(tmp);
+    llvm::sys::fs::remove(tmpPath);
     return false;
   }
   return true;
+}
+
+void syncDirectory(const std::string &dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+bool writeFileAtomically(const std::string &path, const std::string &data, std::string &error) {
+  std::string tmp;
+  return writeTemporary(path, data, tmp, error) && commitTemporary(tmp, path, error);
 }
 
 } // namespace nnm

@@ -5,6 +5,8 @@
 #include "nnm/Passes/Memory/Passes.h"
 #include "nnm/Passes/Pipelines.h"
 
+#include "llvm/Support/FileSystem.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -227,20 +229,40 @@ bool writeArtifacts(const CompileOptions &o, const CompiledModel &model,
       errors.push_back("cannot write the archive: " + err);
       return false;
     }
-    files = {{"lib" + n + ".a", archive},
-             {n + ".h", generateHeader(model.info)},
-             {n + ".json", toJson(model.info)}};
+    files.push_back({"lib" + n + ".a", std::move(archive)});
+    files.push_back({n + ".h", generateHeader(model.info)});
+    files.push_back({n + ".json", toJson(model.info)});
     break;
   }
   }
+  // The set is replaced together: every file is written to a temporary and
+  // flushed first, then all are renamed, so an interrupted compile leaves the
+  // previous set (and, on the next run, no temporaries) rather than a mix.
+  std::vector<std::pair<std::string, std::string>> staged; // (temporary, final)
+  std::string err;
   for (auto &[name, data] : files) {
-    std::string path = dir + "/" + name, err;
-    if (!writeFileAtomically(path, data, err)) {
+    std::string path = dir + "/" + name, tmp;
+    removeStaleTemporaries(path);
+    if (!writeTemporary(path, data, tmp, err)) {
+      for (auto &s : staged)
+        llvm::sys::fs::remove(s.first);
       errors.push_back(err);
       return false;
     }
-    written.push_back(path);
+    data.clear();
+    data.shrink_to_fit();
+    staged.push_back({tmp, path});
   }
+  for (size_t i = 0; i < staged.size(); ++i) {
+    if (!commitTemporary(staged[i].first, staged[i].second, err)) {
+      for (size_t j = i + 1; j < staged.size(); ++j)
+        llvm::sys::fs::remove(staged[j].first);
+      errors.push_back(err);
+      return false;
+    }
+    written.push_back(staged[i].second);
+  }
+  syncDirectory(dir);
   return true;
 }
 

@@ -59,6 +59,16 @@ bool readEmbeddedMetadata(const std::string &path, std::string &json, std::strin
 
 /// Writes `data` to `path` through a temporary file in the same directory.
 bool writeFileAtomically(const std::string &path, const std::string &data, std::string &error);
+/// The two halves of it, for writing a set of files together: `data` into a new
+/// temporary file beside `path`, flushed to disk (`tmpPath` names it), then
+/// renamed into place.
+bool writeTemporary(const std::string &path, const std::string &data, std::string &tmpPath,
+                    std::string &error);
+bool commitTemporary(const std::string &tmpPath, const std::string &path, std::string &error);
+/// Removes the temporary files an interrupted write of `path` left behind.
+void removeStaleTemporaries(const std::string &path);
+/// Flushes a directory's entries (renames) to disk; best effort.
+void syncDirectory(const std::string &dir);
 
 } // namespace nnm
 
