@@ -128,6 +128,15 @@ bool Importer::readExternal(const onnx::TensorProto &t, std::string &bytes,
   }
   if (!llvm::sys::fs::is_regular_file(path))
     return failed("'" + location + "' is not a regular file");
+  // A second hard link may be a file anywhere on the file system, which the
+  // checks on the path cannot see: refuse it like a symbolic link.
+  llvm::sys::fs::file_status fileStatus;
+  if (llvm::sys::fs::status(path, fileStatus, /*follow=*/false) ||
+      fileStatus.getLinkCount() != 1)
+    return failed("file '" + location + "' has " +
+                  std::to_string(fileStatus.getLinkCount()) +
+                  " hard links; external data must be a file of its own in the model's "
+                  "directory (copy it there)");
   auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
   if (!buf)
     return failed("'" + location + "' cannot be read");

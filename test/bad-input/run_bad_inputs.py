@@ -135,7 +135,12 @@ def build_cases(cases_dir):
          [["external", "secret.bin"]]),
         ("external_absolute", external_model("/etc/passwd", 16), [],
          [["external", "/etc/passwd"]]),
+        # weights.bin: a hard link to a file outside the model's directory.
+        ("external_hardlink", external_model("weights.bin", 16), [],
+         [["external", "weights.bin"], ["hard link"]]),
         ("symbolic_dim", symbolic_model(), [], [["pixels"], ["batch_size"]]),
+        # weights.bin: a file of its own next to the model.
+        ("control_external_file", external_model("weights.bin", 16), [], None),
         ("control_valid", valid_model(), [], None),
         ("control_symbolic_pinned", symbolic_model(), ["--dim", "batch_size=2"], None),
     ]
@@ -147,6 +152,17 @@ def build_cases(cases_dir):
         path = os.path.join(d, "model.onnx")
         with open(path, "wb") as f:
             f.write(content if isinstance(content, bytes) else content.SerializeToString())
+        weights = os.path.join(d, "weights.bin")
+        if os.path.lexists(weights):
+            os.remove(weights)
+        if name == "external_hardlink":
+            outside = os.path.join(cases_dir, "outside-secret.bin")
+            with open(outside, "wb") as f:
+                f.write(np.arange(4, dtype=np.float32).tobytes())
+            os.link(outside, weights)
+        elif name == "control_external_file":
+            with open(weights, "wb") as f:
+                f.write(np.arange(4, dtype=np.float32).tobytes())
         cases.append((name, path, extra, words))
     return cases
 
