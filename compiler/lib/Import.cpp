@@ -242,12 +242,26 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   SmallVector<ArrayAttr> argDimNames;
   SmallVector<std::pair<std::string, DenseElementsAttr>> bound;
   std::map<std::string, std::string> unusedBinds = options.boundInputs;
-  std::set<std::string> symbolNames; // every dim_param of the graph inputs
+  // The name --dim pins a dimension by: its dim_param, or "<input>:<axis>" when
+  // it has neither a value nor a usable name (no name, "?", or a negative
+  // dim_value as some exporters write); "" for a static dimension.
+  auto dimSymbol = [](const onnx::ValueInfoProto &in, int64_t axis,
+                      const onnx::TensorShapeProto_Dimension &dim) -> std::string {
+    if (dim.has_dim_value() && dim.dim_value() >= 0)
+      return "";
+    std::string sym = dim.has_dim_param() ? dim.dim_param() : "";
+    if (sym.empty() || sym == "?")
+      sym = in.name() + ":" + std::to_string(axis);
+    return sym;
+  };
+  std::set<std::string> symbolNames; // every symbolic dimension of the graph inputs
   for (const auto &in : g.input())
-    if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
+    if (in.type().has_tensor_type() && in.type().tensor_type().has_shape()) {
+      int64_t axis = 0;
       for (const auto &dim : in.type().tensor_type().shape().dim())
-        if (dim.has_dim_param() && !dim.dim_param().empty())
-          symbolNames.insert(dim.dim_param());
+        if (std::string sym = dimSymbol(in, axis++, dim); !sym.empty())
+          symbolNames.insert(sym);
+    }
   for (const auto &in : g.input()) {
     if (initializerNames.contains(in.name()))
       continue;
@@ -286,19 +300,18 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     bool symbolic = false;
     int64_t d = 0;
     for (const auto &dim : tt.shape().dim()) {
-      std::string sym = dim.has_dim_param() ? dim.dim_param() : "";
-      dimNames.push_back(b.getStringAttr(dim.has_dim_value() ? "" : sym));
-      if (dim.has_dim_value()) {
+      std::string sym = dimSymbol(in, d, dim);
+      dimNames.push_back(b.getStringAttr(sym));
+      if (sym.empty()) {
         shape.push_back(dim.dim_value());
-      } else if (!sym.empty() && options.dims.count(sym)) {
+      } else if (options.dims.count(sym)) {
         shape.push_back(options.dims.at(sym));
-      } else if (!sym.empty() && options.keepSymbolicDims) {
+      } else if (options.keepSymbolicDims) {
         shape.push_back(ShapedType::kDynamic);
         symbolic = true;
       } else {
-        fail(what + ": dimension " + std::to_string(d) +
-             (sym.empty() ? " is unknown; give the input a static shape"
-                          : " ('" + sym + "') is symbolic; pin it with --dim " + sym + "=N"));
+        fail(what + ": dimension " + std::to_string(d) + " ('" + sym +
+             "') is symbolic; pin it with --dim " + sym + "=N");
       }
       ++d;
     }

@@ -37,6 +37,21 @@ graph = helper.make_graph(
 onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
           f"{out}/macro_names.onnx")
 
+# odd_dims.onnx: dimensions an exporter left without a usable name: a dim_value of -1,
+# no value and no name, and two different dimensions both called "?".
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+x.type.tensor_type.shape.dim[0].dim_value = -1
+x.type.tensor_type.shape.dim[1].Clear()
+z = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["?", "?"])
+graph = helper.make_graph(
+    [helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Relu", ["z"], ["w"])],
+    "odd_dims", [x, z],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+     helper.make_tensor_value_info("w", TensorProto.FLOAT, None)],
+)
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+          f"{out}/odd_dims.onnx")
+
 # unsupported.onnx: two unsupported ops and one op at an opset beyond the table.
 graph = helper.make_graph(
     [
