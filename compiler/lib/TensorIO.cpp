@@ -24,7 +24,7 @@ static bool fail(std::string &error, const std::string &path, const std::string 
   return false;
 }
 
-static std::string shapeText(const std::vector<int64_t> &shape) {
+std::string nnm::shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);

@@ -193,22 +193,30 @@ static int64_t scratch_bytes(const_dnnl_primitive_desc_t pd) {
   return md ? (int64_t)dnnl_memory_desc_get_size(md) : 0;
 }
 
+/* The compiler asks once per candidate op: one engine serves every query of
+ * the process (created once, never destroyed; queries only read it). */
+static dnnl_engine_t g_query_engine;
+static dnnl_status_t g_query_engine_status;
+static pthread_once_t g_query_engine_once = PTHREAD_ONCE_INIT;
+
+static void create_query_engine(void) {
+  g_query_engine_status = dnnl_engine_create(&g_query_engine, dnnl_cpu, 0);
+}
+
 int nnm_kernel_workspace_bytes(const int64_t *desc, int64_t *bytes, char *error,
                                size_t error_size) {
-  dnnl_engine_t engine = NULL;
   dnnl_primitive_desc_t pd = NULL;
   plain_mds m;
-  dnnl_status_t s = dnnl_engine_create(&engine, dnnl_cpu, 0);
+  pthread_once(&g_query_engine_once, create_query_engine);
+  dnnl_status_t s = g_query_engine_status;
   if (s != dnnl_success)
     return say(error, error_size, "cannot create a oneDNN CPU engine", s), -1;
-  if ((s = describe(desc, &m)) || (s = make_pd(engine, desc, &m, &pd))) {
+  if ((s = describe(desc, &m)) || (s = make_pd(g_query_engine, desc, &m, &pd))) {
     say(error, error_size, "oneDNN has no primitive for this kernel", s);
-    dnnl_engine_destroy(engine);
     return -1;
   }
   *bytes = scratch_bytes(pd);
   dnnl_primitive_desc_destroy(pd);
-  dnnl_engine_destroy(engine);
   return 0;
 }
 
@@ -266,12 +274,11 @@ static void free_model(shared_model *sm) {
   free(sm);
 }
 
-/* Weights in the primitive's layout: the constant itself when that is already
- * the layout, otherwise one reorder into memory the model owns. */
+/* Weights in the primitive's layout `want`: the constant itself when that is
+ * already the layout, otherwise one reorder into memory the model owns. */
 static dnnl_status_t prepare_weights(dnnl_engine_t engine, const plain_mds *m,
-                                     const_dnnl_primitive_desc_t pd, const void *data,
+                                     const dnnl_memory_desc_t *want, const void *data,
                                      dnnl_memory_t *out) {
-  const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
   if (dnnl_memory_desc_equal(want, &m->weights))
     return dnnl_memory_create(out, &m->weights, engine, (void *)data);
   dnnl_memory_t plain = NULL;
@@ -331,7 +338,7 @@ static dnnl_status_t create_kernel(dnnl_engine_t engine, const nnm_kernel_entry 
     if (have && dnnl_memory_desc_equal(want, have)) {
       k->weights = shared->weights;
     } else {
-      s = prepare_weights(engine, &m, pd, e->weights, &k->weights);
+      s = prepare_weights(engine, &m, want, e->weights, &k->weights);
       k->owns_weights = 1;
     }
   }

@@ -156,10 +156,7 @@ int runCommand(const std::vector<std::string> &args) {
       return fail(err);
     if (ins[i].dtype != sig.dtype || ins[i].shape != sig.shape) {
       auto describe = [](DType t, const std::vector<int64_t> &shape) {
-        std::string text = std::string(dtypeName(t)) + "[";
-        for (size_t d = 0; d < shape.size(); ++d)
-          text += (d ? ", " : "") + std::to_string(shape[d]);
-        return text + "]";
+        return std::string(dtypeName(t)) + shapeText(shape);
       };
       return fail("input '" + sig.name + "' from '" + it->second + "' is " +
                   describe(ins[i].dtype, ins[i].shape) + "; the graph expects " +

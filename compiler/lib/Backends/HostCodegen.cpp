@@ -567,9 +567,9 @@ bool checkKernels(TargetDescription &t, const char *backend, bool haveDnnl,
   if (t.kernels == "codegen" || ((t.kernels == "dnnl" || t.kernels == "auto") && haveDnnl))
     return true;
   if (t.kernels == "dnnl" || t.kernels == "auto")
-    error = "--kernels " + t.kernels + std::string(": oneDNN kernels are available to the cpu back end on "
-                        "x86-64 only (this is ") + backend + " for " + t.triple +
-            "); use --kernels codegen";
+    error = "--kernels " + t.kernels +
+            ": oneDNN kernels are available to the cpu back end on x86-64 only (this is " +
+            backend + " for " + t.triple + "); use --kernels codegen";
   else
     error = "unknown --kernels '" + t.kernels + "' (auto, dnnl or codegen)";
   return false;

@@ -24,7 +24,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Matchers.h"
 
 #include <cfloat>
 #include <cstring>
@@ -38,6 +37,7 @@ namespace nnm::cpu {
 
 namespace {
 
+using onnx_to_linalg::constantOf;
 using onnx_to_linalg::OnnxNode;
 
 bool isOp(Operation *op, StringRef type) {
@@ -53,13 +53,6 @@ RankedTensorType f32Static(Value v, int64_t rank) {
   if (!t || !t.hasStaticShape() || !t.getElementType().isF32() || t.getRank() != rank)
     return {};
   return t;
-}
-
-DenseElementsAttr constantOf(Value v) {
-  DenseElementsAttr c;
-  if (!v || !matchPattern(v, m_Constant(&c)))
-    return {};
-  return c;
 }
 
 int64_t floatBits(double d) {

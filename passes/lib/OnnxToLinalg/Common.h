@@ -91,8 +91,6 @@ mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 mlir::Value buildReduce(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                         llvm::ArrayRef<int64_t> axes, bool keepdims, llvm::StringRef kind);
 
-/// The constant behind `v`, when it is one (arith.constant with dense elements).
-mlir::DenseElementsAttr constantOf(mlir::Value v);
 /// Makes an arith.constant from a dense attribute.
 mlir::Value constantTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::DenseElementsAttr a);
 

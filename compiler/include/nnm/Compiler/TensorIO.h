@@ -23,6 +23,9 @@ struct HostTensor {
 
 /// Reads a NumPy .npy file (format 1.0/2.0/3.0, C order, little-endian
 /// <f4 <f8 <i4 <i8 |b1). False with a message naming the file on error.
+/// "[2, 3]": a shape as messages and the metadata write it.
+std::string shapeText(const std::vector<int64_t> &shape);
+
 bool readNpy(const std::string &path, HostTensor &out, std::string &error);
 /// Writes a NumPy .npy file (format 1.0) atomically.
 bool writeNpy(const std::string &path, const HostTensor &t, std::string &error);

@@ -172,6 +172,10 @@ mlir::FailureOr<Values> upgradeToNewestForm(mlir::OpBuilder &b, mlir::Operation 
 /// static type already on a result must agree with the rule (else an error).
 mlir::LogicalResult inferResultTypes(mlir::Operation *op);
 
+/// The constant behind `v`, when it is one (arith.constant with dense
+/// elements); null otherwise, and for a null `v`.
+mlir::DenseElementsAttr constantOf(mlir::Value v);
+
 /// Folds `op` when its rule can: constants replace its results, `op` is
 /// erased, and the constants are returned; nullopt when not folded.
 std::optional<Values> tryFold(mlir::OpBuilder &b, mlir::Operation *op);
