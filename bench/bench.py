@@ -40,7 +40,7 @@ class Options(ctypes.Structure):
 
 def build_shared(args, model, work, dims):
     cmd = [args.nnmodel, "compile", model, "--name", "bench", "--version", "1.0.0",
-           "--cpu", "native", "--kernels", args.kernels, "-o", work]
+           "--cpu", "native", "--kernels", args.kernels, "-q", "-o", work]
     for k, v in dims.items():
         cmd += ["--dim", f"{k}={v}"]
     t0 = time.perf_counter()

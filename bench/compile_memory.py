@@ -34,7 +34,7 @@ def main():
                        check=True, cwd=HERE)
         t0 = time.perf_counter()
         proc = subprocess.Popen([args.nnmodel, "compile", model, "--name", "vgg19", "--dim",
-                                 "N=1", "--kernels", args.kernels, "-o",
+                                 "N=1", "--kernels", args.kernels, "-q", "-o",
                                  os.path.join(work, "out")])
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, nobody else's
         seconds = time.perf_counter() - t0
