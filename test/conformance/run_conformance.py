@@ -1,26 +1,40 @@
 #!/usr/bin/env python3
-"""ONNX backend node-test conformance for `nnmodel run`.
+"""ONNX backend node-test conformance for `nnmodel run`, counted over every case.
 
-Selects the cases under onnx/backend/test/data/node whose model uses only the
-operators NNModel supports (SUPPORTED_OPS below) and whose graph inputs and
-outputs are float32/float64/int32/int64/bool tensors (training-mode Dropout
-cases, whose reference output is a random mask, are skipped). For each case:
+The denominator is every case that onnx.backend.test.case.node generates in the
+installed onnx (1,884 in 1.23.2), whatever its operators or dtypes. For each case:
 
     nnmodel run model.onnx -i NAME=test_data_set_0/input_K.pb ... -o TMP [--dim S=N]
 
-then TMP/<output>.npy is compared with test_data_set_0/output_K.pb
-(rtol 1e-4, atol 1e-5 for floating point; exact for integers and bools; dtype
-and shape must match). `--dim` is passed for symbolic input dimensions, taken
-from the input data.
+then TMP/<output>.npy is compared with test_data_set_0/output_K.pb (rtol 1e-4,
+atol 1e-5 for floating point; exact for integers, bools and strings; dtype and
+shape must match). `--dim` is passed for symbolic input dimensions, taken from
+the input data. nnmodel compiles ahead of time with static shapes, so a case
+refused because a shape-like operand is a graph input is retried once with its
+integer, bool and scalar inputs fixed at compile time (`--bind`); such a pass is
+counted in its own column, "pass (bound)".
+
+Each case ends in one class:
+  pass, bound   the outputs match (bound: only with inputs bound at compile time)
+  wrong         it compiled and ran, and an output differs (the first difference)
+  error         nnmodel refused it (its first diagnostic)
+  crash         nnmodel died on a signal
+  timeout       it ran past --timeout
+  untestable    the case's reference cannot be reproduced (random dropout masks) or
+                its data are not tensors and nnmodel compiled the model anyway
 
 When the installed onnx wheel carries no node test data, the cases are
-generated once from onnx.backend.test.case.node into --cache-dir.
+generated once from onnx.backend.test.case.node into --cache-dir (a case whose
+inputs or outputs are sequences or optionals is written without data; it is
+compiled, not run).
 
---xfail FILE lists expected failures, one `test_name  # reason` per line. The
-run fails on a new failure and on an unexpected pass. --write-xfail FILE
-writes the failures of this run in that format, so the list can be regenerated.
-The last line printed is `N passed, N failed` (failed = new failures +
-unexpected passes); expected failures are counted on the line before it.
+--expected FILE lists the expected failures, one `test_name  # class: reason`
+line each. The run fails on a new failure, on an unexpected pass, and on a crash
+or timeout not listed as one. --write-expected FILE writes this run's failures
+in that format. --operators-doc FILE rewrites the generated part of
+docs/operators.md (after its marker line): per operator, the cases in each
+class and the opsets and dtypes that pass. The last line printed is
+`N passed, N failed` (failed = new failures + unexpected passes).
 """
 import argparse
 import os
@@ -36,17 +50,11 @@ import numpy as np
 import onnx
 from onnx import TensorProto, numpy_helper
 
-SUPPORTED_OPS = sorted("""
-Add Sub Mul Div Pow Neg Abs Sqrt Exp Log Relu LeakyRelu Sigmoid Tanh Erf Clip Min Max
-MatMul Gemm Conv MaxPool AveragePool GlobalAveragePool BatchNormalization Softmax
-Reshape Flatten Transpose Concat Split Slice Squeeze Unsqueeze Gather Pad Shape Cast
-ReduceSum ReduceMean ReduceMax Identity Constant ConstantOfShape Dropout
-""".split())
-TENSOR_TYPES = {TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.INT32,
-                TensorProto.INT64, TensorProto.BOOL}
+CLASSES = ("pass", "bound", "wrong", "error", "crash", "timeout", "untestable")
+FAILING = CLASSES[2:]
 RTOL, ATOL = 1e-4, 1e-5
 # Cases whose expected output comes from numpy's random generator (dropout masks
-# in training mode): no implementation can reproduce them, so they are skipped.
+# in training mode): no implementation can reproduce them: "untestable".
 RANDOM_CASES = re.compile(r"^test_training_dropout(?!_zero_ratio)")
 
 
@@ -56,11 +64,12 @@ RANDOM_CASES = re.compile(r"^test_training_dropout(?!_zero_ratio)")
 
 def default_cache_dir():
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "nnmodel", f"onnx-{onnx.__version__}-node-seed0")
+    return os.path.join(base, "nnmodel", f"onnx-{onnx.__version__}-node-all-seed0")
 
 
 def generate_node_data(dest):
-    """Writes onnx's node test cases (tensor-only ones) to dest, as the wheel would ship them."""
+    """Writes every onnx node test case to dest, as the wheel would ship them; a case whose
+    data are not all tensors gets its model only (and a NOT_TENSORS file saying why)."""
     import warnings
     from onnx.backend.test.case.node import collect_testcases
 
@@ -74,23 +83,27 @@ def generate_node_data(dest):
         cases = collect_testcases()
     for case in cases:
         graph = case.model.graph
+        blobs, why_not = {}, None
         if not all(v.type.HasField("tensor_type") for v in list(graph.input) + list(graph.output)):
-            continue
-        try:
-            blobs = {}
-            for i, (inputs, outputs) in enumerate(case.data_sets):
-                for kind, values, infos in (("input", inputs, graph.input),
-                                            ("output", outputs, graph.output)):
-                    for j, value in enumerate(values):
-                        t = value if isinstance(value, TensorProto) else \
-                            numpy_helper.from_array(np.asarray(value), infos[j].name)
-                        blobs[f"test_data_set_{i}/{kind}_{j}.pb"] = t.SerializeToString()
-        except Exception:  # a case onnx itself cannot serialise: not ours to test
-            continue
+            why_not = "its inputs or outputs are not all tensors (sequences, optionals, maps)"
+        else:
+            try:
+                for i, (inputs, outputs) in enumerate(case.data_sets):
+                    for kind, values, infos in (("input", inputs, graph.input),
+                                                ("output", outputs, graph.output)):
+                        for j, value in enumerate(values):
+                            t = value if isinstance(value, TensorProto) else \
+                                numpy_helper.from_array(np.asarray(value), infos[j].name)
+                            blobs[f"test_data_set_{i}/{kind}_{j}.pb"] = t.SerializeToString()
+            except Exception as e:  # data onnx itself cannot write as TensorProto
+                blobs, why_not = {}, f"onnx cannot serialise its data: {type(e).__name__}"
         case_dir = os.path.join(tmp, case.name)
         os.makedirs(case_dir, exist_ok=True)
         with open(os.path.join(case_dir, "model.onnx"), "wb") as f:
             f.write(case.model.SerializeToString())
+        if why_not:
+            with open(os.path.join(case_dir, "NOT_TENSORS"), "w") as f:
+                f.write(why_not + "\n")
         for rel, blob in blobs.items():
             os.makedirs(os.path.join(case_dir, os.path.dirname(rel)), exist_ok=True)
             with open(os.path.join(case_dir, rel), "wb") as f:
@@ -124,33 +137,39 @@ def graph_ops(graph):
     return ops
 
 
+class Case:
+    """One node test: its name, directory, model, ops, opset and dtypes."""
+
+    def __init__(self, name, case_dir, model):
+        self.name, self.dir, self.model = name, case_dir, model
+        ops = graph_ops(model.graph)
+        self.ops = sorted({op if d in ("", "ai.onnx") else f"{d}.{op}" for d, op in ops})
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
+                          None)
+        dtypes = set()
+        for v in list(model.graph.input) + list(model.graph.output):
+            if v.type.HasField("tensor_type"):
+                dtypes.add(TensorProto.DataType.Name(v.type.tensor_type.elem_type).lower())
+        self.dtypes = sorted(dtypes)
+        marker = os.path.join(case_dir, "NOT_TENSORS")
+        self.not_tensors = open(marker).read().strip() if os.path.isfile(marker) else None
+
+
 def select(data_dir, pattern):
-    """Returns ([(name, case_dir, model, sorted op list)] for the supported cases,
-    [names of supported cases skipped because their reference output is random])."""
-    cases, skipped = [], []
+    """Every case under data_dir (whose name matches pattern), as Case objects."""
+    cases = []
     for name in sorted(os.listdir(data_dir)):
         case_dir = os.path.join(data_dir, name)
         if pattern and not re.search(pattern, name):
             continue
-        if not os.path.isdir(os.path.join(case_dir, "test_data_set_0")):
+        if not os.path.isfile(os.path.join(case_dir, "model.onnx")):
             continue
         try:
             model = onnx.load(os.path.join(case_dir, "model.onnx"), load_external_data=False)
         except Exception:
             continue
-        ops = graph_ops(model.graph)
-        if not ops or any(d not in ("", "ai.onnx") or op not in SUPPORTED_OPS for d, op in ops):
-            continue
-        inits = {t.name for t in model.graph.initializer}
-        values = [v for v in model.graph.input if v.name not in inits] + list(model.graph.output)
-        if not all(v.type.HasField("tensor_type") and v.type.tensor_type.elem_type in TENSOR_TYPES
-                   for v in values):
-            continue
-        if RANDOM_CASES.search(name):
-            skipped.append(name)
-            continue
-        cases.append((name, case_dir, model, sorted({op for _, op in ops})))
-    return cases, skipped
+        cases.append(Case(name, case_dir, model))
+    return cases
 
 
 # ----------------------------------------------------------------------------
@@ -227,23 +246,51 @@ BIND_WEIGHTS = []
 
 
 def run_case(nnmodel, case, timeout):
-    """(ok, reason)."""
-    ok, why = run_case_once(nnmodel, case, timeout, bind_integers=False)
-    if not ok and NEEDS_CONSTANT in why:
-        ok, why = run_case_once(nnmodel, case, timeout, bind_integers=True)
-    return ok, why
+    """(class, reason) of one case; class is one of CLASSES."""
+    if RANDOM_CASES.search(case.name):
+        return "untestable", "the reference output is a random dropout mask"
+    if case.not_tensors:
+        return compile_only(nnmodel, case, timeout)
+    cls, why = run_case_once(nnmodel, case, timeout, bind_integers=False)
+    if cls == "error" and NEEDS_CONSTANT in why:
+        cls2, why2 = run_case_once(nnmodel, case, timeout, bind_integers=True)
+        if cls2 == "pass":
+            return "bound", ""
+        if cls2 != "error" or NEEDS_CONSTANT not in why2:
+            return cls2, why2
+    return cls, why
+
+
+def failure_of(rc, text):
+    """The class and reason of an nnmodel exit that is not 0 (rc None: timed out)."""
+    if rc is None:
+        return "timeout", text
+    if rc < 0:
+        return "crash", f"signal {-rc}: {first_error_line(text)}"
+    return "error", first_error_line(text)
+
+
+def compile_only(nnmodel, case, timeout):
+    """A case without tensor data: the compiler's verdict on its model."""
+    with tempfile.TemporaryDirectory(prefix="nnm-conf-") as tmp:
+        rc, text = run_command([nnmodel, "compile", os.path.join(case.dir, "model.onnx"),
+                                "--name", "conformance", "-q", "-o", os.path.join(tmp, "out")],
+                               timeout)
+    if rc == 0:
+        return "untestable", f"compiles, but {case.not_tensors}"
+    return failure_of(rc, text)
 
 
 def run_case_once(nnmodel, case, timeout, bind_integers):
-    name, case_dir, model, _ = case
-    data = os.path.join(case_dir, "test_data_set_0")
+    model = case.model
+    data = os.path.join(case.dir, "test_data_set_0")
     inits = {t.name for t in model.graph.initializer}
     inputs = [v for v in model.graph.input if v.name not in inits]
     files = sorted((f for f in os.listdir(data) if re.fullmatch(r"input_\d+\.pb", f)),
                    key=lambda f: int(f[6:-3]))
     if len(files) > len(inputs):
-        return False, f"{len(files)} input files for {len(inputs)} graph inputs"
-    cmd = [nnmodel, "run", os.path.join(case_dir, "model.onnx"), *RUN_OPTIONS]
+        return "untestable", f"{len(files)} input files for {len(inputs)} graph inputs"
+    cmd = [nnmodel, "run", os.path.join(case.dir, "model.onnx"), *RUN_OPTIONS]
     dims = {}
     for k, (vi, f) in enumerate(zip(inputs, files)):
         path = os.path.join(data, f)
@@ -262,65 +309,122 @@ def run_case_once(nnmodel, case, timeout, bind_integers):
         os.makedirs(out_dir)  # cli.md does not say whether -o DIR is created; it exists here
         cmd += ["-o", out_dir]
         rc, text = run_command(cmd, timeout)
-        if rc is None:
-            return False, text
         if rc != 0:
-            why = f"crashed (signal {-rc})" if rc < 0 else f"exit {rc}"
-            return False, f"{why}: {first_error_line(text)}"
+            return failure_of(rc, text)
         for k, vi in enumerate(model.graph.output):
             want = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, f"output_{k}.pb")))
             path = next((p for p in (os.path.join(out_dir, vi.name + ".npy"),
                                      os.path.join(out_dir, safe_name(vi.name) + ".npy"))
                          if os.path.isfile(p)), None)
             if path is None:
-                return False, f"output '{vi.name}': {safe_name(vi.name)}.npy was not written"
+                return "wrong", f"output '{vi.name}': {safe_name(vi.name)}.npy was not written"
             try:
                 got = np.load(path, allow_pickle=False)
             except Exception as e:
-                return False, f"output '{vi.name}': unreadable .npy: {e}"
+                return "wrong", f"output '{vi.name}': unreadable .npy: {e}"
             why = compare(got, np.asarray(want))
             if why:
-                return False, f"output '{vi.name}': {why}"
-    return True, ""
+                return "wrong", f"output '{vi.name}': {why}"
+    return "pass", ""
 
 
 # ----------------------------------------------------------------------------
-# Lists, tables and the summary
+# Expected results, the operator table and the summary
 
 
-def read_xfail(path):
-    entries = {}
+def read_expected(path, entries):
+    """Adds `test_name  # class: reason` lines of path to entries {test_name: (class,
+    reason)}; a `pass` line removes the name (an override file for one mode of running)."""
     with open(path) as f:
-        for line in f:
-            name, _, reason = line.partition("#")
-            if name.strip():
-                entries[name.strip()] = reason.strip()
+        for n, line in enumerate(f, 1):
+            name, _, rest = line.partition("#")
+            name = name.strip()
+            if not name:
+                continue
+            cls, sep, reason = rest.strip().partition(":")
+            cls = cls.strip()
+            if not sep or cls not in FAILING + ("pass",):
+                raise SystemExit(f"{path}:{n}: expected `test_name  # class: reason` with a "
+                                 f"class out of {', '.join(FAILING + ('pass',))}")
+            if cls == "pass":
+                entries.pop(name, None)
+            else:
+                entries[name] = (cls, reason.strip())
     return entries
 
 
-def write_xfail(path, failures):
+def write_expected(path, results):
     with open(path, "w") as f:
         f.write("# Expected failures of test/conformance/run_conformance.py, one per line:\n"
-                "# test_name  # reason   (regenerate with --write-xfail)\n")
-        for name, reason in sorted(failures.items()):
-            f.write(f"{name}  # {reason.replace(chr(10), ' ') or 'fails'}\n")
+                "# test_name  # class: reason   (regenerate with --write-expected)\n")
+        for name, (cls, reason) in sorted(results.items()):
+            if cls in FAILING:
+                f.write(f"{name}  # {cls}: {reason.replace(chr(10), ' ') or 'fails'}\n")
 
 
-def write_table(path, cases, results):
-    rows = {op: [0, 0] for op in SUPPORTED_OPS}
-    for name, _, _, ops in cases:
-        for op in ops:
-            rows[op][1] += 1
-            rows[op][0] += results[name][0]
-    passed = sum(ok for ok, _ in results.values())
-    with open(path, "w") as f:
-        f.write("# ONNX backend conformance\n\n"
-                f"Generated by `test/conformance/run_conformance.py` from the node tests of "
-                f"onnx {onnx.__version__}. A case counts for every operator its model uses.\n\n"
-                "| operator | passed/total |\n|---|---:|\n")
-        for op in SUPPORTED_OPS:
-            f.write(f"| {op} | {rows[op][0]}/{rows[op][1]} |\n")
-        f.write(f"| **all cases** | **{passed}/{len(results)}** |\n")
+def operator_rows(cases, results):
+    """{op: {class: count, 'opsets': set, 'dtypes': set}} (opsets/dtypes of passing cases)."""
+    rows = {}
+    for case in cases:
+        cls = results[case.name][0]
+        for op in case.ops:
+            row = rows.setdefault(op, {c: 0 for c in CLASSES} | {"opsets": set(), "dtypes": set()})
+            row[cls] += 1
+            if cls in ("pass", "bound"):
+                row["opsets"].add(case.opset)
+                row["dtypes"].update(case.dtypes)
+    return rows
+
+
+def span_text(opsets):
+    """'7-9, 13' for {7, 8, 9, 13}."""
+    out, run = [], []
+    for v in sorted(o for o in opsets if o is not None):
+        if run and v == run[-1] + 1:
+            run.append(v)
+            continue
+        if run:
+            out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+        run = [v]
+    if run:
+        out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+    return ", ".join(out)
+
+
+OPERATORS_MARKER = "<!-- generated by test/conformance/run_conformance.py --operators-doc -->"
+
+
+def operators_section(cases, results, extra):
+    totals = {c: sum(1 for r in results.values() if r[0] == c) for c in CLASSES}
+    n = len(results)
+    passed = totals["pass"] + totals["bound"]
+    lines = [OPERATORS_MARKER, "",
+             f"Node tests of onnx {onnx.__version__}: **{passed} of {n} cases pass "
+             f"({100.0 * passed / max(n, 1):.1f}%)**, {totals['bound']} of them only with "
+             f"shape-like inputs bound at compile time{extra}. Classes: "
+             + ", ".join(f"{c} {totals[c]}" for c in CLASSES) + ".",
+             "",
+             "A case counts for every operator its model uses (expanded function cases count "
+             "for each primitive they contain). *Opsets* and *dtypes* are those of the passing "
+             "cases (the model's ai.onnx opset; the element types of its graph inputs and "
+             "outputs).", "",
+             "| operator | cases | pass | bound | wrong | error | crash | timeout | untestable "
+             "| opsets passing | dtypes passing |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for op, row in sorted(operator_rows(cases, results).items()):
+        total = sum(row[c] for c in CLASSES)
+        lines.append(f"| {op} | {total} | " + " | ".join(str(row[c]) for c in CLASSES)
+                     + f" | {span_text(row['opsets'])} | {', '.join(sorted(row['dtypes']))} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_operators_doc(path, section):
+    """Replaces everything after the marker line of path (appends it when missing)."""
+    text = open(path).read() if os.path.isfile(path) else ""
+    head = text.split(OPERATORS_MARKER)[0].rstrip("\n")
+    with open(path + ".tmp", "w") as f:
+        f.write((head + "\n\n" if head else "") + section)
+    os.replace(path + ".tmp", path)
 
 
 def main(argv=None):
@@ -328,9 +432,12 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nnmodel", required=True, help="the nnmodel binary")
     ap.add_argument("--filter", help="only cases whose name matches this regex (re.search)")
-    ap.add_argument("--xfail", help="expected-failure list: `test_name  # reason` lines")
-    ap.add_argument("--write-xfail", metavar="FILE", help="write this run's failures to FILE")
-    ap.add_argument("--table", metavar="OUT.md", help="write a markdown op -> passed/total table")
+    ap.add_argument("--expected", action="append", default=[], metavar="FILE",
+                    help="expected failures: `test_name  # class: reason` lines; repeat it to "
+                         "apply overrides in order (`pass` removes an entry)")
+    ap.add_argument("--write-expected", metavar="FILE", help="write this run's failures to FILE")
+    ap.add_argument("--operators-doc", metavar="OPERATORS.md",
+                    help="rewrite the generated per-operator section of this file")
     ap.add_argument("--kernels", choices=["auto", "dnnl", "codegen"],
                     help="nnmodel run --kernels (default: the compiler's, auto)")
     ap.add_argument("--bind-weights", action="store_true",
@@ -353,60 +460,77 @@ def main(argv=None):
         BIND_WEIGHTS.append(True)
     if not args.list and not (os.path.isfile(nnmodel) and os.access(nnmodel, os.X_OK)):
         ap.error(f"--nnmodel {args.nnmodel}: not an executable file")
-    if args.xfail and not os.path.isfile(args.xfail):
-        ap.error(f"--xfail {args.xfail}: no such file (create it with --write-xfail)")
-    xfail = read_xfail(args.xfail) if args.xfail else {}
+    expected = {}
+    for path in args.expected:
+        if not os.path.isfile(path):
+            ap.error(f"--expected {path}: no such file (create it with --write-expected)")
+        read_expected(path, expected)
     data_dir = node_data_dir(args)
-    cases, skipped = select(data_dir, args.filter)
+    cases = select(data_dir, args.filter)
     if args.list:
-        for name, _, _, ops in cases:
-            print(f"{name}  ({', '.join(ops)})")
-        print(f"{len(cases)} cases; skipped (random reference output): {', '.join(skipped)}")
+        for case in cases:
+            print(f"{case.name}  (opset {case.opset}; {', '.join(case.ops)})")
+        print(f"{len(cases)} cases")
         return 0
-    print(f"conformance: {len(cases)} cases from {data_dir}, -j {args.jobs}; skipped "
-          f"{len(skipped)} whose reference output is random: {', '.join(skipped)}", flush=True)
+    print(f"conformance: {len(cases)} cases from {data_dir}, -j {args.jobs}", flush=True)
 
     results = {}
     lock = threading.Lock()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(run_case, nnmodel, c, args.timeout): c[0] for c in cases}
+        futures = {pool.submit(run_case, nnmodel, c, args.timeout): c.name for c in cases}
         for fut in as_completed(futures):
             name = futures[fut]
             try:
-                ok, why = fut.result()
+                cls, why = fut.result()
             except Exception as e:  # a bug in this script or unreadable test data
-                ok, why = False, f"harness error: {type(e).__name__}: {e}"
-            results[name] = (ok, why)
-            tag = ("XPASS" if ok else "XFAIL") if name in xfail else ("PASS" if ok else "FAIL")
-            if args.verbose or tag != "PASS":
+                cls, why = "error", f"harness error: {type(e).__name__}: {e}"
+            results[name] = (cls, why)
+            ok = cls in ("pass", "bound")
+            listed = name in expected
+            if args.verbose or not ok and not listed or ok and listed:
+                tag = ("XPASS" if ok else "XFAIL") if listed else cls.upper()
                 with lock:
                     print(f"{tag} {name}" + (f": {why}" if why else ""), flush=True)
 
-    new_fail = sorted(n for n, (ok, _) in results.items() if not ok and n not in xfail)
-    xpass = sorted(n for n, (ok, _) in results.items() if ok and n in xfail)
-    n_xfail = sum(1 for n, (ok, _) in results.items() if not ok and n in xfail)
-    passed = sum(1 for n, (ok, _) in results.items() if ok and n not in xfail)
-    stale = sorted(n for n in xfail if n not in results) if not args.filter else []
+    def is_new_failure(name, cls):
+        if cls in ("pass", "bound"):
+            return False
+        if name not in expected:
+            return True
+        # A crash or a hang is never hidden behind an entry of another class.
+        return cls in ("crash", "timeout") and expected[name][0] != cls
 
-    if args.table:
-        write_table(args.table, cases, results)
-        print(f"conformance: wrote {args.table}")
-    if args.write_xfail:
-        write_xfail(args.write_xfail, {n: w for n, (ok, w) in results.items() if not ok})
-        print(f"conformance: wrote {len(results) - sum(ok for ok, _ in results.values())} "
-              f"entries to {args.write_xfail}")
+    new_fail = sorted(n for n, (c, _) in results.items() if is_new_failure(n, c))
+    xpass = sorted(n for n, (c, _) in results.items() if c in ("pass", "bound") and n in expected)
+    n_xfail = sum(1 for n, (c, _) in results.items() if c in FAILING and n not in new_fail)
+    passed = sum(1 for c, _ in results.values() if c in ("pass", "bound"))
+    stale = sorted(n for n in expected if n not in results) if not args.filter else []
+    counts = {c: sum(1 for r in results.values() if r[0] == c) for c in CLASSES}
+
+    if args.operators_doc:
+        mode = ""
+        if RUN_OPTIONS or BIND_WEIGHTS:
+            mode = f" (run with {' '.join(RUN_OPTIONS + (['--bind-weights'] if BIND_WEIGHTS else []))})"
+        write_operators_doc(args.operators_doc, operators_section(cases, results, mode))
+        print(f"conformance: wrote {args.operators_doc}")
+    if args.write_expected:
+        write_expected(args.write_expected, results)
+        print(f"conformance: wrote {sum(1 for c, _ in results.values() if c in FAILING)} "
+              f"entries to {args.write_expected}")
     if stale:
-        print(f"\nwarning: {len(stale)} --xfail entries name no selected case: "
-              + ", ".join(stale))
+        print(f"\nwarning: {len(stale)} --expected entries name no case: " + ", ".join(stale))
     if new_fail:
-        print(f"\nNEW FAILURES ({len(new_fail)}), not in the xfail list:")
+        print(f"\nNEW FAILURES ({len(new_fail)}), not in the expected list:")
         for n in new_fail:
-            print(f"  {n}: {results[n][1]}")
+            print(f"  {n}: {results[n][0]}: {results[n][1]}")
     if xpass:
-        print(f"\nUNEXPECTED PASSES ({len(xpass)}): remove them from the xfail list:")
+        print(f"\nUNEXPECTED PASSES ({len(xpass)}): remove them from the expected list:")
         for n in xpass:
-            print(f"  {n}  (listed as: {xfail[n] or 'no reason'})")
-    print(f"\nconformance: {passed} passed, {len(new_fail)} failed, {n_xfail} xfail, "
+            print(f"  {n}  (listed as: {expected[n][0]}: {expected[n][1]})")
+    print(f"\nconformance: {passed} of {len(results)} cases pass "
+          f"({100.0 * passed / max(len(results), 1):.1f}%); "
+          + ", ".join(f"{c} {counts[c]}" for c in CLASSES))
+    print(f"conformance: {len(new_fail)} new failures, {n_xfail} expected failures, "
           f"{len(xpass)} unexpected passes")
     print(f"{passed} passed, {len(new_fail) + len(xpass)} failed")
     return 1 if new_fail or xpass or not cases else 0
