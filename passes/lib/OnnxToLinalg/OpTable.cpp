@@ -46,6 +46,19 @@ Values OnnxNode::presentInputs() const {
   return out;
 }
 
+static bool isUnsignedTensor(Type t) {
+  auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(t));
+  return it && it.isUnsigned();
+}
+
+bool OnnxNode::isUnsigned(unsigned i) const {
+  return i < op->getNumOperands() && isUnsignedTensor(op->getOperand(i).getType());
+}
+
+bool OnnxNode::resultIsUnsigned(unsigned i) const {
+  return i < op->getNumResults() && isUnsignedTensor(op->getResult(i).getType());
+}
+
 RankedTensorType OnnxNode::inputType(unsigned i) const {
   Value v = input(i);
   return v ? dyn_cast<RankedTensorType>(v.getType()) : RankedTensorType();

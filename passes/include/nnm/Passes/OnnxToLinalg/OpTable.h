@@ -67,6 +67,13 @@ public:
   mlir::RankedTensorType inputType(unsigned i) const;
   /// Every present input, in order.
   Values presentInputs() const;
+  /// Whether input `i` is an unsigned integer tensor at the ONNX level. Lowerings
+  /// see signless integers (iN), so ops whose meaning depends on signedness
+  /// (division, remainder, comparisons, min/max, shifts, casts, arg/reduce
+  /// min/max) ask here.
+  bool isUnsigned(unsigned i) const;
+  /// Whether result `i` is an unsigned integer tensor at the ONNX level.
+  bool resultIsUnsigned(unsigned i) const;
 
   bool has(llvm::StringRef name) const { return bool(op->getAttr(name)); }
   int64_t getInt(llvm::StringRef name, int64_t dflt) const;
