@@ -67,10 +67,14 @@ struct MemrefAbiPass : impl::MemrefAbiBase<MemrefAbiPass> {
       // handles, later a CUDA stream) follows the outputs.
       argTypes.push_back(LLVM::LLVMPointerType::get(&getContext()));
       entry.addArgument(argTypes.back(), loc);
-      SmallVector<Attribute> resultTypes;
-      for (Type t : fn.getResultTypes())
-        resultTypes.push_back(TypeAttr::get(t));
-      fn->setAttr(kResultTypesAttr, ArrayAttr::get(&getContext(), resultTypes));
+      // nnm-onnx-to-linalg records the ONNX-level types (unsigned integers are
+      // signless below it); keep them when present.
+      if (!fn->hasAttr(kResultTypesAttr)) {
+        SmallVector<Attribute> resultTypes;
+        for (Type t : fn.getResultTypes())
+          resultTypes.push_back(TypeAttr::get(t));
+        fn->setAttr(kResultTypesAttr, ArrayAttr::get(&getContext(), resultTypes));
+      }
       ret->setOperands({});
       fn.setType(FunctionType::get(&getContext(), argTypes, {}));
     }

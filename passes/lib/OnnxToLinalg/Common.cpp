@@ -149,12 +149,12 @@ Value scalarConst(OpBuilder &b, Location loc, Type type, double v) {
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, int64_t(v)));
 }
 
-Value lowestConst(OpBuilder &b, Location loc, Type type) {
+Value lowestConst(OpBuilder &b, Location loc, Type type, bool isUnsigned) {
   if (auto ft = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(
         b, loc, b.getFloatAttr(ft, -std::numeric_limits<double>::infinity()));
   unsigned width = type.getIntOrFloatBitWidth();
-  APInt min = width == 1 ? APInt(1, 0) : APInt::getSignedMinValue(width);
+  APInt min = width == 1 || isUnsigned ? APInt(width, 0) : APInt::getSignedMinValue(width);
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, min));
 }
 
@@ -282,24 +282,25 @@ Value mulS(OpBuilder &b, Location loc, Value x, Value y) {
   return arith::MulIOp::create(b, loc, x, y);
 }
 
-Value maxS(OpBuilder &b, Location loc, Value x, Value y) {
+Value maxS(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned) {
   // ONNX Max propagates NaN like numpy.maximum.
   if (isFloat(x.getType()))
     return arith::MaximumFOp::create(b, loc, x, y);
-  if (x.getType().isInteger(1)) // bool: true > false, i.e. unsigned
+  if (isUnsigned || x.getType().isInteger(1)) // bool: true > false, i.e. unsigned
     return arith::MaxUIOp::create(b, loc, x, y);
   return arith::MaxSIOp::create(b, loc, x, y);
 }
 
-Value minS(OpBuilder &b, Location loc, Value x, Value y) {
+Value minS(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned) {
   if (isFloat(x.getType()))
     return arith::MinimumFOp::create(b, loc, x, y);
-  if (x.getType().isInteger(1))
+  if (isUnsigned || x.getType().isInteger(1))
     return arith::MinUIOp::create(b, loc, x, y);
   return arith::MinSIOp::create(b, loc, x, y);
 }
 
-Value castS(OpBuilder &b, Location loc, Value x, Type to) {
+Value castS(OpBuilder &b, Location loc, Value x, Type to, bool fromUnsigned,
+            bool toUnsigned) {
   Type from = x.getType();
   if (from == to)
     return x;
@@ -315,8 +316,9 @@ Value castS(OpBuilder &b, Location loc, Value x, Type to) {
     return fw < tw ? Value(arith::ExtFOp::create(b, loc, to, x))
                    : Value(arith::TruncFOp::create(b, loc, to, x));
   if (fromF)
-    return arith::FPToSIOp::create(b, loc, to, x);
-  bool fromBool = from.isInteger(1);
+    return toUnsigned ? Value(arith::FPToUIOp::create(b, loc, to, x))
+                      : Value(arith::FPToSIOp::create(b, loc, to, x));
+  bool fromBool = from.isInteger(1) || fromUnsigned;
   if (toF)
     return fromBool ? Value(arith::UIToFPOp::create(b, loc, to, x))
                     : Value(arith::SIToFPOp::create(b, loc, to, x));

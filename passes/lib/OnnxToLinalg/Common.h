@@ -24,6 +24,11 @@ constexpr int64_t kDyn = mlir::ShapedType::kDynamic;
 llvm::SmallVector<int64_t> shapeOf(mlir::Value v);
 mlir::Type elementTypeOf(mlir::Value v);
 inline bool isFloat(mlir::Type t) { return mlir::isa<mlir::FloatType>(t); }
+/// uiN -> iN (the type lowerings compute in); other types unchanged.
+inline mlir::Type signlessElementType(mlir::Type t) {
+  auto it = mlir::dyn_cast<mlir::IntegerType>(t);
+  return it && it.isUnsigned() ? mlir::IntegerType::get(t.getContext(), it.getWidth()) : t;
+}
 inline mlir::RankedTensorType tensorOf(llvm::ArrayRef<int64_t> shape, mlir::Type elt) {
   return mlir::RankedTensorType::get(shape, elt);
 }
@@ -66,7 +71,8 @@ mlir::FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64
 /// A scalar constant of `type` (float or integer).
 mlir::Value scalarConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type, double v);
 /// The lowest finite / -inf value of a float type, or the minimum of an integer type.
-mlir::Value lowestConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type);
+mlir::Value lowestConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
+                        bool isUnsigned = false);
 /// tensor.empty of the given static shape.
 mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<int64_t> shape, mlir::Type elt);
@@ -97,10 +103,15 @@ mlir::Value constantTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::DenseEl
 /// Arithmetic on scalars that picks the float or integer form from the type.
 mlir::Value addS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Value y);
 mlir::Value mulS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Value y);
-mlir::Value maxS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Value y);
-mlir::Value minS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Value y);
+/// (isUnsigned: integers compare as unsigned, see OnnxNode::isUnsigned.)
+mlir::Value maxS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Value y,
+                 bool isUnsigned = false);
+mlir::Value minS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Value y,
+                 bool isUnsigned = false);
 /// Converts a scalar between element types with ONNX Cast semantics.
-mlir::Value castS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Type to);
+/// Integers are signed unless fromUnsigned/toUnsigned say otherwise.
+mlir::Value castS(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Type to,
+                  bool fromUnsigned = false, bool toUnsigned = false);
 
 /// Conv/pool window helpers (MatMulConv.cpp): see Window.h.
 mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,

@@ -126,9 +126,11 @@ Value sub(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
     return arith::SubFOp::create(b, l, a[0], a[1]);
   return arith::SubIOp::create(b, l, a[0], a[1]);
 }
-Value div(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+Value div(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
   if (isFloat(a[0].getType()))
     return arith::DivFOp::create(b, l, a[0], a[1]);
+  if (n.isUnsigned(0))
+    return arith::DivUIOp::create(b, l, a[0], a[1]);
   return arith::DivSIOp::create(b, l, a[0], a[1]);
 }
 Value neg(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
@@ -162,18 +164,19 @@ Value sigmoid(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
   Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, a[0]));
   return arith::DivFOp::create(b, l, one, arith::AddFOp::create(b, l, one, e));
 }
-Value pow(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+Value pow(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
   Type t = a[0].getType();
   if (!isFloat(t)) {
     // Integer base: compute in f64 (exact for the results an integer can hold)
     // and convert back, which is what numpy's power does for small integers.
     Type f64 = b.getF64Type();
-    Value r = math::PowFOp::create(b, l, castS(b, l, a[0], f64), castS(b, l, a[1], f64));
-    return castS(b, l, math::RoundEvenOp::create(b, l, r), t);
+    Value r = math::PowFOp::create(b, l, castS(b, l, a[0], f64, n.isUnsigned(0)),
+                                   castS(b, l, a[1], f64, n.isUnsigned(1)));
+    return castS(b, l, math::RoundEvenOp::create(b, l, r), t, false, n.isUnsigned(0));
   }
   Value exp = a[1];
   if (exp.getType() != t)
-    exp = castS(b, l, exp, t);
+    exp = castS(b, l, exp, t, n.isUnsigned(1));
   return math::PowFOp::create(b, l, a[0], exp);
 }
 
@@ -182,16 +185,16 @@ Value unaryMath(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
   return OpTy::create(b, l, a[0]);
 }
 
-Value variadicMax(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+Value variadicMax(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
   Value r = a[0];
   for (Value v : a.drop_front())
-    r = maxS(b, l, r, v);
+    r = maxS(b, l, r, v, n.isUnsigned(0));
   return r;
 }
-Value variadicMin(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+Value variadicMin(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
   Value r = a[0];
   for (Value v : a.drop_front())
-    r = minS(b, l, r, v);
+    r = minS(b, l, r, v, n.isUnsigned(0));
   return r;
 }
 
@@ -224,9 +227,9 @@ Result lowerClip(OpBuilder &b, const OnnxNode &node) {
                              [&](OpBuilder &nb, Location nl, ValueRange a) {
                                Value v = a[0];
                                if (lo)
-                                 v = maxS(nb, nl, v, lo);
+                                 v = maxS(nb, nl, v, lo, node.isUnsigned(0));
                                if (hi)
-                                 v = minS(nb, nl, v, hi);
+                                 v = minS(nb, nl, v, hi, node.isUnsigned(0));
                                return v;
                              });
   return Values{r};
@@ -309,20 +312,24 @@ LogicalResult foldCast(const OnnxNode &node, Consts consts, Folded &out) {
       to->isInteger(1) || c.getElementType().isInteger(1) || c.getNumElements() > 4096)
     return failure();
   SmallVector<APInt> vals;
+  bool fromUnsigned = c.getElementType().isUnsignedInteger();
   for (const APInt &v : c.getValues<APInt>())
-    vals.push_back(v.sextOrTrunc(to->getIntOrFloatBitWidth()));
+    vals.push_back(fromUnsigned ? v.zextOrTrunc(to->getIntOrFloatBitWidth())
+                                : v.sextOrTrunc(to->getIntOrFloatBitWidth()));
   out.push_back(DenseElementsAttr::get(tensorOf(c.getType().getShape(), *to), vals));
   return success();
 }
 
 Result lowerCast(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
-  auto to = castTarget(node, b.getContext());
-  if (failed(to))
+  auto target = castTarget(node, b.getContext());
+  if (failed(target))
     return failure();
-  Value r = buildElementwise(b, node.loc(), ValueRange{x}, shapeOf(x), *to,
+  Type to = signlessElementType(*target);
+  Value r = buildElementwise(b, node.loc(), ValueRange{x}, shapeOf(x), to,
                              [&](OpBuilder &nb, Location l, ValueRange a) {
-                               return castS(nb, l, a[0], *to);
+                               return castS(nb, l, a[0], to, node.isUnsigned(0),
+                                            node.resultIsUnsigned(0));
                              });
   return Values{r};
 }

@@ -6,6 +6,11 @@
 // type is checked against its shape rule, and every lowered value must have
 // exactly its op's type: the ONNX level and the lowering cannot drift apart.
 //
+// Unsigned integers (ui8 ... ui64) exist only at the ONNX level: arith and
+// linalg take signless integers, so the conversion's type converter maps them
+// to iN (function signatures and constants included), and lowerings that care
+// read the signedness from the ONNX op (OnnxNode::isUnsigned).
+//
 //===----------------------------------------------------------------------===//
 #include "nnm/Passes/OnnxToLinalg/OpTable.h"
 #include "nnm/Passes/OnnxToLinalg/Passes.h"
@@ -14,8 +19,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "nnm/Passes/Memory/Passes.h"
 
 using namespace mlir;
 
@@ -36,9 +43,45 @@ bool isStaticTensor(Type t) {
   return rt && rt.hasStaticShape();
 }
 
+/// Unsigned integer element types become signless of the same width.
+Type signlessType(Type t) {
+  if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
+    return IntegerType::get(t.getContext(), it.getWidth());
+  if (auto rt = dyn_cast<RankedTensorType>(t))
+    return rt.clone(signlessType(rt.getElementType()));
+  return t;
+}
+
+struct SignlessConverter : TypeConverter {
+  SignlessConverter() {
+    addConversion([](Type t) { return signlessType(t); });
+    auto cast = [](OpBuilder &b, Type type, ValueRange inputs, Location loc) -> Value {
+      return UnrealizedConversionCastOp::create(b, loc, type, inputs).getResult(0);
+    };
+    addSourceMaterialization(cast);
+    addTargetMaterialization(cast);
+  }
+};
+
+/// A constant of unsigned elements (an initializer) keeps its bits, signless.
+struct SignlessConstant : OpConversionPattern<arith::ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(arith::ConstantOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto attr = dyn_cast<DenseElementsAttr>(op.getValue());
+    Type to = signlessType(op.getType());
+    if (!attr || to == op.getType())
+      return failure();
+    auto elt = cast<RankedTensorType>(to).getElementType();
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, attr.bitcast(elt));
+    return success();
+  }
+};
+
 struct LowerOnnxOp : ConversionPattern {
-  LowerOnnxOp(MLIRContext *ctx, bool &reported)
-      : ConversionPattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx), reported(reported) {
+  LowerOnnxOp(TypeConverter &converter, MLIRContext *ctx, bool &reported)
+      : ConversionPattern(converter, MatchAnyOpTypeTag(), /*benefit=*/1, ctx),
+        reported(reported) {
     // A lowering may create other onnx.* ops, which this pattern lowers in turn.
     setHasBoundedRewriteRecursion();
   }
@@ -72,7 +115,7 @@ struct LowerOnnxOp : ConversionPattern {
       return fail();
     }
     for (auto [r, v] : llvm::zip(op->getResults(), *results))
-      if (r.getType() != v.getType()) {
+      if (signlessType(r.getType()) != v.getType()) {
         node.error() << "internal error: the shape rule gives " << r.getType()
                      << " but the lowering produced " << v.getType();
         return fail();
@@ -108,12 +151,28 @@ struct OnnxToLinalgPass : impl::OnnxToLinalgBase<OnnxToLinalgPass> {
     func::FuncOp fn = getOperation();
     if (failed(checkTypes(fn)))
       return signalPassFailure();
+    // The ONNX-level result types (signedness included) are the ABI's.
+    SmallVector<Attribute> resultTypes;
+    for (Type t : fn.getResultTypes())
+      resultTypes.push_back(TypeAttr::get(t));
+    fn->setAttr(memory::kResultTypesAttr, ArrayAttr::get(&getContext(), resultTypes));
+    SignlessConverter converter;
+    auto isSignless = [&](Type t) { return converter.isLegal(t); };
     ConversionTarget target(getContext());
-    target.markUnknownOpDynamicallyLegal(
-        [](Operation *op) { return !isOnnx(op) || isNone(op); });
+    target.markUnknownOpDynamicallyLegal([&](Operation *op) {
+      if (isOnnx(op) && !isNone(op))
+        return false;
+      return llvm::all_of(op->getOperandTypes(), isSignless) &&
+             llvm::all_of(op->getResultTypes(), isSignless);
+    });
+    target.addDynamicallyLegalOp<func::FuncOp>(
+        [&](func::FuncOp f) { return converter.isSignatureLegal(f.getFunctionType()); });
     RewritePatternSet patterns(&getContext());
     bool reported = false;
-    patterns.add<LowerOnnxOp>(&getContext(), reported);
+    patterns.add<LowerOnnxOp>(converter, &getContext(), reported);
+    patterns.add<SignlessConstant>(converter, &getContext());
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns, converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
     LogicalResult converted = success();
     {
       // The driver adds "failed to legalize" after the node's own diagnostic.

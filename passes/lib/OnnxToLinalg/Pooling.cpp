@@ -120,7 +120,21 @@ Result lowerMaxPool(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
   Location l = node.loc();
   Type elt = elementTypeOf(x);
-  return Values{buildPool<linalg::PoolingNchwMaxOp>(b, l, x, *w, lowestConst(b, l, elt))};
+  if (!node.isUnsigned(0))
+    return Values{buildPool<linalg::PoolingNchwMaxOp>(b, l, x, *w, lowestConst(b, l, elt))};
+  // linalg's NCHW max pool compares signed: flipping the sign bit maps unsigned
+  // order onto signed order, and flipping it back restores the values.
+  auto flip = [&](Value v) {
+    unsigned width = elt.getIntOrFloatBitWidth();
+    return buildElementwise(b, l, ValueRange{v}, shapeOf(v), elt,
+                            [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                              Value sign = arith::ConstantOp::create(
+                                  nb, nl, nb.getIntegerAttr(elt, APInt::getSignMask(width)));
+                              return arith::XOrIOp::create(nb, nl, a[0], sign);
+                            });
+  };
+  return Values{flip(buildPool<linalg::PoolingNchwMaxOp>(b, l, flip(x), *w,
+                                                         lowestConst(b, l, elt)))};
 }
 
 Result lowerAveragePool(OpBuilder &b, const OnnxNode &node) {

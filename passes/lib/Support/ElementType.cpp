@@ -13,17 +13,17 @@ namespace {
 // dtype        onnx  name        C type       npy    bytes float signed supported
 constexpr ElementType kTable[] = {
   {DType::F32,    1, "float32",  "float",     "<f4", 4, true,  true,  true},
-  {DType::U8,     2, "uint8",    "uint8_t",   "|u1", 1, false, false, false},
-  {DType::I8,     3, "int8",     "int8_t",    "|i1", 1, false, true,  false},
-  {DType::U16,    4, "uint16",   "uint16_t",  "<u2", 2, false, false, false},
-  {DType::I16,    5, "int16",    "int16_t",   "<i2", 2, false, true,  false},
+  {DType::U8,     2, "uint8",    "uint8_t",   "|u1", 1, false, false, true},
+  {DType::I8,     3, "int8",     "int8_t",    "|i1", 1, false, true,  true},
+  {DType::U16,    4, "uint16",   "uint16_t",  "<u2", 2, false, false, true},
+  {DType::I16,    5, "int16",    "int16_t",   "<i2", 2, false, true,  true},
   {DType::I32,    6, "int32",    "int32_t",   "<i4", 4, false, true,  true},
   {DType::I64,    7, "int64",    "int64_t",   "<i8", 8, false, true,  true},
   {DType::Bool,   9, "bool",     "bool",      "|b1", 1, false, false, true},
-  {DType::F16,   10, "float16",  "uint16_t",  "<f2", 2, true,  true,  false},
+  {DType::F16,   10, "float16",  "uint16_t",  "<f2", 2, true,  true,  true},
   {DType::F64,   11, "float64",  "double",    "<f8", 8, true,  true,  true},
-  {DType::U32,   12, "uint32",   "uint32_t",  "<u4", 4, false, false, false},
-  {DType::U64,   13, "uint64",   "uint64_t",  "<u8", 8, false, false, false},
+  {DType::U32,   12, "uint32",   "uint32_t",  "<u4", 4, false, false, true},
+  {DType::U64,   13, "uint64",   "uint64_t",  "<u8", 8, false, false, true},
   {DType::BF16,  16, "bfloat16", "uint16_t",  "",    2, true,  true,  false},
 };
 // clang-format on

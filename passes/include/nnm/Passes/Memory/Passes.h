@@ -12,7 +12,8 @@ namespace nnm::memory {
 constexpr const char *kArenaBytesAttr = "nnm.arena_bytes";
 /// Function attribute recording the graph's result types (tensor types) before
 /// nnm-memref-abi turns results into output arguments: the signature the
-/// packager publishes.
+/// packager publishes. nnm-onnx-to-linalg sets it first, with the ONNX-level
+/// types (unsigned integers are signless below that level).
 constexpr const char *kResultTypesAttr = "nnm.result_types";
 
 #define GEN_PASS_DECL
