@@ -155,6 +155,7 @@ const OpTable &OpTable::get() {
     addReductionOps(t);
     addShapeOps(t);
     addDataMovementOps(t);
+    addAttentionOps(t);
     return t;
   }();
   return table;
