@@ -155,6 +155,7 @@ const OpTable &OpTable::get() {
     addReductionOps(t);
     addShapeOps(t);
     addDataMovementOps(t);
+    addIndexingOps(t);
     return t;
   }();
   return table;

@@ -197,6 +197,7 @@ void addPoolingOps(OpTable &table);
 void addReductionOps(OpTable &table);
 void addShapeOps(OpTable &table);
 void addDataMovementOps(OpTable &table);
+void addIndexingOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
