@@ -57,6 +57,8 @@ FailureOr<SmallVector<int64_t>> staticResultShape(const OnnxNode &node, unsigned
 /// out[i] = x[map(i)]: a linalg.generic whose input map is `map` (from the
 /// output's dimensions to x's).
 Value gatherByMap(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> out, AffineMap map) {
+  if (productOf(out) == 0)
+    return emptyTensor(b, l, out, elementTypeOf(x));
   MLIRContext *ctx = b.getContext();
   int64_t rank = out.size();
   SmallVector<AffineMap> maps = {map, AffineMap::getMultiDimIdentityMap(rank, ctx)};
@@ -820,6 +822,10 @@ Result lowerExpand(OpBuilder &b, const OnnxNode &node) {
     return failure();
   Value x = node.input(0);
   auto shape = cast<RankedTensorType>(types[0]).getShape();
+  if (shape == ArrayRef<int64_t>(shapeOf(x)))
+    return Values{x};
+  if (productOf(shape) == 0)
+    return Values{emptyTensor(b, node.loc(), shape, elementTypeOf(x))};
   return Values{buildElementwise(b, node.loc(), ValueRange{x}, shape, elementTypeOf(x),
                                  [](OpBuilder &, Location, ValueRange a) { return a[0]; })};
 }
@@ -861,8 +867,6 @@ Result lowerTile(OpBuilder &b, const OnnxNode &node) {
   auto in = shapeOf(x);
   auto out = SmallVector<int64_t>(cast<RankedTensorType>(types[0]).getShape());
   Location l = node.loc();
-  if (llvm::is_contained(out, 0))
-    return Values{emptyTensor(b, l, out, elementTypeOf(x))};
   MLIRContext *ctx = b.getContext();
   int64_t rank = out.size();
   SmallVector<AffineExpr> exprs;

@@ -26,6 +26,9 @@ namespace {
 /// `maps`; the body gets the input elements.
 Value generateOver(OpBuilder &b, Location l, ArrayRef<int64_t> shape, Type elt,
                    ValueRange inputs, ArrayRef<AffineMap> maps, BodyFn body) {
+  // Nothing to compute (a generic over no elements does not survive the CPU pipeline).
+  if (productOf(shape) == 0)
+    return emptyTensor(b, l, shape, elt);
   MLIRContext *ctx = b.getContext();
   int64_t rank = shape.size();
   SmallVector<AffineMap> all(maps);
