@@ -85,8 +85,8 @@ LogicalResult inferGatherElements(const OnnxNode &node, Types &out) {
   if (failed(requireIntegerIndices(node, 1)))
     return failure();
   auto ds = shapeOf(node.input(0)), is = shapeOf(node.input(1));
-  if (ds.size() != is.size())
-    return node.error() << "data and indices must have the same rank";
+  if (ds.size() != is.size() || ds.empty())
+    return node.error() << "data and indices must have the same rank (>= 1)";
   if (failed(normalizeAxis(node, node.getInt("axis", 0), ds.size())))
     return failure();
   out.push_back(tensorOf(is, elementTypeOf(node.input(0))));
@@ -142,7 +142,8 @@ LogicalResult inferGatherND(const OnnxNode &node, Types &out) {
     return failure();
   auto shape = gatherNDShape(node);
   if (failed(shape)) {
-    if (shapeOf(node.input(1)).back() != kDyn)
+    auto is = shapeOf(node.input(1));
+    if (is.empty() || is.back() != kDyn)
       return failure();
     return node.error() << "the last indices dimension must be known";
   }
@@ -238,8 +239,8 @@ LogicalResult inferScatterElements(const OnnxNode &node, Types &out) {
   if (failed(requireIntegerIndices(node, 1)))
     return failure();
   auto ds = shapeOf(node.input(0)), is = shapeOf(node.input(1)), us = shapeOf(node.input(2));
-  if (ds.size() != is.size() || is.size() != us.size())
-    return node.error() << "data, indices and updates must have the same rank";
+  if (ds.size() != is.size() || is.size() != us.size() || ds.empty())
+    return node.error() << "data, indices and updates must have the same rank (>= 1)";
   for (size_t d = 0; d < is.size(); ++d)
     if (is[d] != kDyn && us[d] != kDyn && is[d] != us[d])
       return node.error() << "indices and updates must have the same shape";
