@@ -2,7 +2,7 @@
 //
 // Ops whose element positions come from index values: GatherElements,
 // GatherND, ScatterElements, ScatterND, OneHot, Compress, ReverseSequence,
-// and the diagonal masks Trilu and EyeLike. Gathers are a linalg.generic over
+// the diagonal masks Trilu and EyeLike, and nearest-neighbour Resize. Gathers are a linalg.generic over
 // the output whose body extracts from the data at computed coordinates;
 // scatters copy the data and insert the updates one by one in an scf.for nest
 // (sequential, so a later update to the same position wins, and reductions
@@ -597,6 +597,219 @@ Result lowerReverseSequence(OpBuilder &b, const OnnxNode &node) {
   })};
 }
 
+// Resize / Upsample (nearest) -------------------------------------------------------
+
+/// Float values of constant input `i` (any float or integer type).
+std::optional<SmallVector<double>> constantNumbersOf(const OnnxNode &node, unsigned i) {
+  DenseElementsAttr c = constantOf(node.input(i));
+  if (!c)
+    return std::nullopt;
+  SmallVector<double> out;
+  if (isa<FloatType>(c.getElementType()))
+    for (const APFloat &v : c.getValues<APFloat>())
+      out.push_back(v.convertToDouble());
+  else if (isa<IntegerType>(c.getElementType()))
+    for (const APInt &v : c.getValues<APInt>())
+      out.push_back(double(v.getSExtValue()));
+  else
+    return std::nullopt;
+  return out;
+}
+
+/// Per-dimension output sizes and scales of Resize, from its constant scales
+/// or sizes (an empty tensor counts as absent), axes and keep_aspect_ratio_policy.
+struct ResizePlan {
+  SmallVector<int64_t> out;
+  SmallVector<double> scales;
+};
+
+FailureOr<ResizePlan> resizePlan(const OnnxNode &node, ArrayRef<int64_t> in, bool diagnose) {
+  int64_t rank = in.size();
+  auto present = [&](unsigned i) {
+    auto t = node.inputType(i);
+    return t && !(t.hasStaticShape() && t.getNumElements() == 0);
+  };
+  bool useScales = present(2), useSizes = present(3);
+  if (useScales == useSizes)
+    return node.error() << "needs exactly one of scales and sizes", failure();
+  SmallVector<int64_t> axes;
+  if (auto a = node.getInts("axes")) {
+    for (int64_t v : *a) {
+      auto ax = normalizeAxis(node, v, rank);
+      if (failed(ax))
+        return failure();
+      axes.push_back(*ax);
+    }
+  } else {
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  auto values = constantNumbersOf(node, useScales ? 2 : 3);
+  if (!values) {
+    if (diagnose)
+      node.error() << "input " << (useScales ? 2 : 3) << (useScales ? " (scales)" : " (sizes)")
+                   << " must be known at compile time";
+    return failure();
+  }
+  if (values->size() != axes.size())
+    return node.error() << (useScales ? "scales" : "sizes") << " has " << values->size()
+                        << " values for " << axes.size() << " axes", failure();
+  ResizePlan plan{SmallVector<int64_t>(in), SmallVector<double>(rank, 1.0)};
+  if (useScales) {
+    for (size_t k = 0; k < axes.size(); ++k) {
+      double sc = (*values)[k];
+      if (!(sc > 0))
+        return node.error() << "scales must be positive", failure();
+      plan.scales[axes[k]] = sc;
+      plan.out[axes[k]] = int64_t(std::floor(sc * double(in[axes[k]])));
+    }
+    return plan;
+  }
+  for (size_t k = 0; k < axes.size(); ++k) {
+    if ((*values)[k] < 0)
+      return node.error() << "sizes must not be negative", failure();
+    plan.out[axes[k]] = int64_t((*values)[k]);
+    plan.scales[axes[k]] = (*values)[k] / double(in[axes[k]]);
+  }
+  std::string policy = node.getString("keep_aspect_ratio_policy", "stretch");
+  if (policy == "stretch")
+    return plan;
+  if (policy != "not_larger" && policy != "not_smaller")
+    return node.error() << "unsupported keep_aspect_ratio_policy '" << policy << "'", failure();
+  double scale = plan.scales[axes[0]];
+  for (int64_t a : axes)
+    scale = policy == "not_larger" ? std::min(scale, plan.scales[a])
+                                   : std::max(scale, plan.scales[a]);
+  for (int64_t a : axes) {
+    plan.scales[a] = scale;
+    plan.out[a] = int64_t(scale * double(in[a]) + 0.5);
+  }
+  return plan;
+}
+
+LogicalResult inferResize(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 4)) || !node.input(0))
+    return node.error() << "needs a ranked input";
+  auto in = shapeOf(node.input(0));
+  Type elt = elementTypeOf(node.input(0));
+  if (llvm::is_contained(in, kDyn) || (!constantOf(node.input(2)) && !constantOf(node.input(3)))) {
+    out.push_back(tensorOf(SmallVector<int64_t>(in.size(), kDyn), elt));
+    return success();
+  }
+  auto plan = resizePlan(node, in, false);
+  if (failed(plan)) {
+    out.push_back(tensorOf(SmallVector<int64_t>(in.size(), kDyn), elt));
+    return success();
+  }
+  out.push_back(tensorOf(plan->out, elt));
+  return success();
+}
+
+/// The input index output index `x` reads along a dimension of size `in`
+/// resized to `out` with `scale`, per the coordinate transformation and
+/// nearest rounding modes.
+int64_t nearestSource(int64_t x, int64_t in, int64_t out, double scale, StringRef coord,
+                      StringRef rounding) {
+  double xo;
+  double width = scale * double(in);
+  if (coord == "align_corners")
+    xo = out == 1 ? 0.0 : double(x) * double(in - 1) / double(out - 1);
+  else if (coord == "asymmetric")
+    xo = double(x) / scale;
+  else if (coord == "pytorch_half_pixel")
+    xo = out == 1 ? -0.5 : (double(x) + 0.5) / scale - 0.5;
+  else if (coord == "half_pixel_symmetric")
+    xo = double(in) / 2 * (1 - double(out) / width) + (double(x) + 0.5) / scale - 0.5;
+  else // half_pixel
+    xo = (double(x) + 0.5) / scale - 0.5;
+  double f = std::floor(xo), r = xo - f;
+  int64_t idx = int64_t(f);
+  if (r != 0) {
+    if (rounding == "ceil" || (rounding == "round_prefer_floor" && r > 0.5) ||
+        (rounding == "round_prefer_ceil" && r >= 0.5))
+      idx += 1;
+  }
+  return std::clamp<int64_t>(idx, 0, in - 1);
+}
+
+/// Nearest-neighbour Resize: the source index of each output index is computed
+/// at compile time, one constant table per resized dimension.
+Result lowerResize(OpBuilder &b, const OnnxNode &node) {
+  std::string mode = node.getString("mode", "nearest");
+  if (mode != "nearest")
+    return node.error() << "mode '" << mode << "' is not supported (only nearest)", failure();
+  std::string coord = node.getString("coordinate_transformation_mode", "half_pixel");
+  std::string rounding = node.getString("nearest_mode", "round_prefer_floor");
+  if (coord != "half_pixel" && coord != "half_pixel_symmetric" && coord != "asymmetric" &&
+      coord != "align_corners" && coord != "pytorch_half_pixel")
+    return node.error() << "coordinate_transformation_mode '" << coord
+                        << "' is not supported", failure();
+  if (rounding != "round_prefer_floor" && rounding != "round_prefer_ceil" &&
+      rounding != "floor" && rounding != "ceil")
+    return node.error() << "unsupported nearest_mode '" << rounding << "'", failure();
+  Value x = node.input(0);
+  auto in = shapeOf(x);
+  auto plan = resizePlan(node, in, true);
+  if (failed(plan))
+    return failure();
+  Location l = node.loc();
+  int64_t rank = in.size();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Value> tables;
+  SmallVector<AffineMap> maps;
+  SmallVector<int64_t> tableDim(rank, -1);
+  for (int64_t d = 0; d < rank; ++d) {
+    SmallVector<int64_t> src;
+    bool identity = plan->out[d] == in[d];
+    for (int64_t o = 0; o < plan->out[d]; ++o) {
+      src.push_back(nearestSource(o, in[d], plan->out[d], plan->scales[d], coord, rounding));
+      identity = identity && src.back() == o;
+    }
+    if (identity || in[d] == 0)
+      continue;
+    tableDim[d] = tables.size();
+    tables.push_back(i64Tensor(b, l, src));
+    maps.push_back(AffineMap::get(rank, 0, {getAffineDimExpr(d, ctx)}, ctx));
+  }
+  if (productOf(in) == 0 && productOf(plan->out) != 0)
+    return node.error() << "cannot resize an empty tensor to a non-empty one", failure();
+  return Values{generateOver(b, l, plan->out, elementTypeOf(x), tables, maps,
+                             [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    SmallVector<Value> coords = loopIndices(nb, nl, 0, rank);
+    for (int64_t d = 0; d < rank; ++d)
+      if (tableDim[d] >= 0)
+        coords[d] = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), a[tableDim[d]]);
+    return tensor::ExtractOp::create(nb, nl, x, coords);
+  })};
+}
+
+/// Resize-10 and Upsample-9 (X, scales): Resize-11 with asymmetric coordinates
+/// and floor rounding, which is what they compute for nearest.
+Result upgradeToResize11(OpBuilder &b, const OnnxNode &node) {
+  Location l = node.loc();
+  Value roi = constantTensor(
+      b, l, DenseElementsAttr::get(tensorOf({0}, b.getF32Type()), ArrayRef<float>{}));
+  auto attrs = attrsWithout(node, {"coordinate_transformation_mode", "nearest_mode"});
+  attrs.push_back(b.getNamedAttr("coordinate_transformation_mode", b.getStringAttr("asymmetric")));
+  attrs.push_back(b.getNamedAttr("nearest_mode", b.getStringAttr("floor")));
+  auto op = buildOnnxOp(b, l, "Resize", 11, {node.input(0), roi, node.input(1)}, attrs);
+  if (failed(op))
+    return failure();
+  return Values((*op)->getResults());
+}
+
+/// Upsample-7: the scales attribute becomes an input.
+Result upgradeUpsampleAttr(OpBuilder &b, const OnnxNode &node) {
+  auto s = node.getFloats("scales");
+  if (!s)
+    return node.error() << "missing scales attribute", failure();
+  SmallVector<float> f(s->begin(), s->end());
+  Value scales = constantTensor(
+      b, node.loc(), DenseElementsAttr::get(tensorOf({int64_t(f.size())}, b.getF32Type()),
+                                            ArrayRef<float>(f)));
+  return rebuildAs(b, node, 9, {node.input(0), scales}, attrsWithout(node, {"scales"}));
+}
+
 } // namespace
 
 void addIndexingOps(OpTable &t) {
@@ -610,6 +823,11 @@ void addIndexingOps(OpTable &t) {
   t.add("Trilu", 14, OpEntry::form(inferTrilu, lowerTrilu));
   t.add("EyeLike", 9, OpEntry::form(inferEyeLike, lowerEyeLike));
   t.add("Compress", 9, OpEntry::form(inferCompress, lowerCompress)); // negative axis from 11
+  t.add("Upsample", 7, OpEntry::upgradedBy(upgradeUpsampleAttr)); // scales attribute
+  t.add("Upsample", 9, OpEntry::upgradedBy(upgradeToResize11));
+  t.add("Resize", 10, OpEntry::upgradedBy(upgradeToResize11));
+  // axes, keep_aspect_ratio_policy from 18, half_pixel_symmetric from 19.
+  t.add("Resize", 11, OpEntry::form(inferResize, lowerResize));
   t.add("ReverseSequence", 10, OpEntry::form(inferReverseSequence, lowerReverseSequence));
 }
 

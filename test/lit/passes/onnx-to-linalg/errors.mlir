@@ -138,3 +138,13 @@ func.func @depth_to_space_bad_channels(%x: tensor<1x6x2x2xf32>) -> tensor<*xf32>
   %0 = "onnx.DepthToSpace"(%x) {blocksize = 2 : i64, onnx.opset = 13 : i64} : (tensor<1x6x2x2xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @resize_linear_refused(%x: tensor<2x2xf32>) -> tensor<4x4xf32> {
+  %none = "onnx.None"() : () -> none
+  %sizes = arith.constant dense<[4, 4]> : tensor<2xi64>
+  // expected-error @+1 {{Resize (opset 19): mode 'linear' is not supported (only nearest)}}
+  %0 = "onnx.Resize"(%x, %none, %none, %sizes) {mode = "linear", onnx.opset = 19 : i64} : (tensor<2x2xf32>, none, none, tensor<2xi64>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}
