@@ -156,6 +156,7 @@ const OpTable &OpTable::get() {
     addShapeOps(t);
     addDataMovementOps(t);
     addAttentionOps(t);
+    addIndexingOps(t);
     return t;
   }();
   return table;

@@ -365,6 +365,141 @@ LogicalResult foldConstant(const OnnxNode &node, Consts, Folded &out) {
   return success();
 }
 
+// Size and Range -------------------------------------------------------------------
+
+LogicalResult inferSize(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 1)) || !node.input(0))
+    return node.error() << "needs a ranked input";
+  out.push_back(tensorOf({}, IntegerType::get(node.op->getContext(), 64)));
+  return success();
+}
+
+/// Size needs only its input's type.
+LogicalResult foldSize(const OnnxNode &node, Consts, Folded &out) {
+  auto t = node.inputType(0);
+  if (!t || !t.hasStaticShape())
+    return failure();
+  out.push_back(DenseElementsAttr::get(
+      tensorOf({}, IntegerType::get(node.op->getContext(), 64)), ArrayRef<int64_t>{t.getNumElements()}));
+  return success();
+}
+
+/// The one value of a constant scalar (or one-element) number, as a double.
+std::optional<double> scalarNumber(DenseElementsAttr c) {
+  if (!c || c.getNumElements() != 1)
+    return std::nullopt;
+  if (isa<FloatType>(c.getElementType()))
+    return (*c.value_begin<APFloat>()).convertToDouble();
+  if (isa<IntegerType>(c.getElementType()))
+    return double((*c.value_begin<APInt>()).getSExtValue());
+  return std::nullopt;
+}
+
+/// Range's start, limit and delta and its element count, when all three are
+/// constants; integers are computed exactly.
+struct RangeArgs {
+  double start, delta;
+  int64_t startI, deltaI, count;
+};
+
+std::optional<RangeArgs> rangeArgs(const OnnxNode &node, ArrayRef<DenseElementsAttr> c) {
+  if (c.size() < 3 || !c[0] || !c[1] || !c[2])
+    return std::nullopt;
+  RangeArgs r{};
+  if (isa<IntegerType>(c[0].getElementType())) {
+    if (c[0].getNumElements() != 1 || c[1].getNumElements() != 1 || c[2].getNumElements() != 1 ||
+        !isa<IntegerType>(c[1].getElementType()) || !isa<IntegerType>(c[2].getElementType()))
+      return std::nullopt;
+    int64_t s = (*c[0].value_begin<APInt>()).getSExtValue();
+    int64_t l = (*c[1].value_begin<APInt>()).getSExtValue();
+    int64_t d = (*c[2].value_begin<APInt>()).getSExtValue();
+    if (d == 0)
+      return std::nullopt;
+    int64_t span = l - s;
+    // ceil(span / d) for either sign of d.
+    int64_t q = span / d;
+    if (q * d != span && ((span > 0) == (d > 0)))
+      ++q;
+    r = {double(s), double(d), s, d, std::max<int64_t>(q, 0)};
+    return r;
+  }
+  auto s = scalarNumber(c[0]), l = scalarNumber(c[1]), d = scalarNumber(c[2]);
+  if (!s || !l || !d || *d == 0)
+    return std::nullopt;
+  double n = std::ceil((*l - *s) / *d);
+  r = {*s, *d, 0, 0, n > 0 ? int64_t(n) : 0};
+  return r;
+}
+
+LogicalResult inferRange(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 3)) || !node.input(0) || !node.input(1) || !node.input(2))
+    return node.error() << "needs start, limit and delta";
+  Type elt = elementTypeOf(node.input(0));
+  if (elementTypeOf(node.input(1)) != elt || elementTypeOf(node.input(2)) != elt)
+    return node.error() << "start, limit and delta must have the same type";
+  SmallVector<DenseElementsAttr> c;
+  for (unsigned i = 0; i < 3; ++i)
+    c.push_back(constantOf(node.input(i)));
+  if (c[2] && scalarNumber(c[2]) == 0.0)
+    return node.error() << "delta must not be 0";
+  auto r = rangeArgs(node, c);
+  out.push_back(tensorOf({r ? r->count : kDyn}, elt));
+  return success();
+}
+
+/// Ranges up to this many elements fold to constants (shape computations).
+constexpr int64_t kMaxFoldedRange = 1 << 16;
+
+LogicalResult foldRange(const OnnxNode &node, Consts consts, Folded &out) {
+  auto r = rangeArgs(node, consts);
+  if (!r || r->count > kMaxFoldedRange)
+    return failure();
+  Type elt = consts[0].getElementType();
+  SmallVector<Attribute> vals;
+  for (int64_t i = 0; i < r->count; ++i) {
+    if (auto ft = dyn_cast<FloatType>(elt))
+      vals.push_back(FloatAttr::get(ft, r->start + double(i) * r->delta));
+    else
+      vals.push_back(IntegerAttr::get(elt, r->startI + i * r->deltaI));
+  }
+  out.push_back(DenseElementsAttr::get(tensorOf({r->count}, elt), vals));
+  return success();
+}
+
+/// out[i] = start + i * delta (floats computed in f64, then rounded once).
+Result lowerRange(OpBuilder &b, const OnnxNode &node) {
+  SmallVector<DenseElementsAttr> c;
+  for (unsigned i = 0; i < 3; ++i)
+    c.push_back(constantOf(node.input(i)));
+  auto r = rangeArgs(node, c);
+  if (!r)
+    return node.error() << "inputs 0-2 (start, limit, delta) must be scalars known at compile "
+                           "time", failure();
+  SmallVector<DenseElementsAttr> folded;
+  if (succeeded(foldRange(node, c, folded)))
+    return Values{constantTensor(b, node.loc(), folded[0])};
+  Type elt = elementTypeOf(node.input(0));
+  Location l = node.loc();
+  Value v = buildElementwise(b, l, ValueRange{}, {r->count}, elt,
+                             [&](OpBuilder &nb, Location nl, ValueRange) -> Value {
+    Value i = linalg::IndexOp::create(nb, nl, 0);
+    if (isFloat(elt)) {
+      Value x = arith::UIToFPOp::create(
+          nb, nl, nb.getF64Type(), arith::IndexCastUIOp::create(nb, nl, nb.getI64Type(), i));
+      x = arith::AddFOp::create(nb, nl, scalarConst(nb, nl, nb.getF64Type(), r->start),
+                                arith::MulFOp::create(nb, nl, x,
+                                                      scalarConst(nb, nl, nb.getF64Type(),
+                                                                  r->delta)));
+      return castS(nb, nl, x, elt);
+    }
+    Value x = arith::IndexCastOp::create(nb, nl, elt, i);
+    Value start = arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(elt, r->startI));
+    Value delta = arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(elt, r->deltaI));
+    return arith::AddIOp::create(nb, nl, start, arith::MulIOp::create(nb, nl, x, delta));
+  });
+  return Values{v};
+}
+
 } // namespace
 
 void addShapeOps(OpTable &t) {
@@ -378,6 +513,10 @@ void addShapeOps(OpTable &t) {
   t.add("Shape", 1, OpEntry::form(inferShape,
                                   lowerByFolding(foldShape, "needs a static input shape"),
                                   foldShape));
+  t.add("Size", 1, OpEntry::form(inferSize,
+                                 lowerByFolding(foldSize, "needs a static input shape"),
+                                 foldSize));
+  t.add("Range", 11, OpEntry::form(inferRange, lowerRange, foldRange));
   t.add("ConstantOfShape", 9,
         OpEntry::form(inferConstantOfShape,
                       lowerByFolding(foldConstantOfShape, "input 0 (shape) must be an integer "

@@ -230,3 +230,70 @@ func.func @pad_reflect(%x: tensor<2x3xf32>) -> tensor<2x7xf32> {
   %0 = "onnx.Pad"(%x, %p) {mode = "reflect", onnx.opset = 13 : i64} : (tensor<2x3xf32>, tensor<4xi64>) -> tensor<2x7xf32>
   return %0 : tensor<2x7xf32>
 }
+
+// -----
+// Expand broadcasts bidirectionally: a unit input dim reads index 0, the
+// shape's 1 keeps the input's 3.
+// CHECK: #[[IN:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d1, 0)>
+// CHECK-LABEL: func.func @expand_bidirectional
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #{{.*}}]{{.*}} ins(%arg0 : tensor<3x1xf32>) outs(%{{.*}} : tensor<2x3x6xf32>)
+func.func @expand_bidirectional(%x: tensor<3x1xf32>) -> tensor<2x3x6xf32> {
+  %s = arith.constant dense<[2, 1, 6]> : tensor<3xi64>
+  %0 = "onnx.Expand"(%x, %s) {onnx.opset = 13 : i64} : (tensor<3x1xf32>, tensor<3xi64>) -> tensor<2x3x6xf32>
+  return %0 : tensor<2x3x6xf32>
+}
+
+// -----
+// Expand of a small constant folds.
+// CHECK-LABEL: func.func @expand_constant_folds
+// CHECK: %[[C:.*]] = arith.constant dense<{{\[\[}}1, 2], [1, 2], [1, 2]]> : tensor<3x2xi64>
+// CHECK: return %[[C]]
+func.func @expand_constant_folds() -> tensor<3x2xi64> {
+  %x = arith.constant dense<[1, 2]> : tensor<2xi64>
+  %s = arith.constant dense<[3, 1]> : tensor<2xi64>
+  %0 = "onnx.Expand"(%x, %s) {onnx.opset = 13 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<3x2xi64>
+  return %0 : tensor<3x2xi64>
+}
+
+// -----
+// Tile reads the input at i mod dim along each repeated dimension.
+// CHECK: #[[IN:map[0-9]*]] = affine_map<(d0, d1) -> (d0 mod 2, d1)>
+// CHECK-LABEL: func.func @tile_rows
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #{{.*}}]{{.*}} ins(%arg0 : tensor<2x3xf32>) outs(%{{.*}} : tensor<4x3xf32>)
+func.func @tile_rows(%x: tensor<2x3xf32>) -> tensor<4x3xf32> {
+  %r = arith.constant dense<[2, 1]> : tensor<2xi64>
+  %0 = "onnx.Tile"(%x, %r) {onnx.opset = 13 : i64} : (tensor<2x3xf32>, tensor<2xi64>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+// DepthToSpace (CRD): channel c*b*b + (y mod b)*b + x mod b at (y/b, x/b).
+// CHECK: #[[IN:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 * 4 + (d2 mod 2) * 2 + d3 mod 2, d2 floordiv 2, d3 floordiv 2)>
+// CHECK-LABEL: func.func @depth_to_space_crd
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #{{.*}}]{{.*}} ins(%arg0 : tensor<1x8x2x3xf32>) outs(%{{.*}} : tensor<1x2x4x6xf32>)
+func.func @depth_to_space_crd(%x: tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32> {
+  %0 = "onnx.DepthToSpace"(%x) {blocksize = 2 : i64, mode = "CRD", onnx.opset = 13 : i64} : (tensor<1x8x2x3xf32>) -> tensor<1x2x4x6xf32>
+  return %0 : tensor<1x2x4x6xf32>
+}
+
+// -----
+// SpaceToDepth (DCR): output channel (i*b + j)*C + c reads (c, h*b + i, w*b + j).
+// CHECK: #[[IN:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 mod 2, d2 * 2 + d1 floordiv 4, d3 * 2 + (d1 floordiv 2) mod 2)>
+// CHECK-LABEL: func.func @space_to_depth_dcr
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #{{.*}}]{{.*}} ins(%arg0 : tensor<1x2x4x6xf32>) outs(%{{.*}} : tensor<1x8x2x3xf32>)
+func.func @space_to_depth_dcr(%x: tensor<1x2x4x6xf32>) -> tensor<1x8x2x3xf32> {
+  %0 = "onnx.SpaceToDepth"(%x) {blocksize = 2 : i64, onnx.opset = 13 : i64} : (tensor<1x2x4x6xf32>) -> tensor<1x8x2x3xf32>
+  return %0 : tensor<1x8x2x3xf32>
+}
+
+// -----
+// CenterCropPad crops dim 0 (5 -> 3, from 1) and pads dim 1 (2 -> 5, 1 before, 2 after).
+// CHECK-LABEL: func.func @center_crop_pad
+// CHECK: %[[S:.*]] = tensor.extract_slice %arg0[1, 0] [3, 2] [1, 1] : tensor<5x2xf32> to tensor<3x2xf32>
+// CHECK: tensor.pad %[[S]] low[0, 1] high[0, 2]
+// CHECK: } : tensor<3x2xf32> to tensor<3x5xf32>
+func.func @center_crop_pad(%x: tensor<5x2xf32>) -> tensor<3x5xf32> {
+  %s = arith.constant dense<[3, 5]> : tensor<2xi64>
+  %0 = "onnx.CenterCropPad"(%x, %s) {onnx.opset = 18 : i64} : (tensor<5x2xf32>, tensor<2xi64>) -> tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}

@@ -105,3 +105,46 @@ func.func @add_three_inputs(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = "onnx.Add"(%x, %x, %x) {onnx.opset = 14 : i64} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+func.func @range_needs_constants(%s: tensor<f32>, %l: tensor<f32>, %d: tensor<f32>) -> tensor<?xf32> {
+  // expected-error @+1 {{Range (opset 11): inputs 0-2 (start, limit, delta) must be scalars known at compile time}}
+  %0 = "onnx.Range"(%s, %l, %d) {onnx.opset = 11 : i64} : (tensor<f32>, tensor<f32>, tensor<f32>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @tile_repeats_length(%x: tensor<2x3xf32>) -> tensor<*xf32> {
+  %r = arith.constant dense<[2]> : tensor<1xi64>
+  // expected-error @+1 {{repeats has 1 values for rank 2}}
+  %0 = "onnx.Tile"(%x, %r) {onnx.opset = 13 : i64} : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @scatter_bad_reduction(%x: tensor<4xf32>, %i: tensor<2xi64>, %u: tensor<2xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{ScatterElements (opset 18): unsupported reduction 'sub'}}
+  %0 = "onnx.ScatterElements"(%x, %i, %u) {reduction = "sub", onnx.opset = 18 : i64} : (tensor<4xf32>, tensor<2xi64>, tensor<2xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @depth_to_space_bad_channels(%x: tensor<1x6x2x2xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{channels 6 are not a multiple of blocksize^2}}
+  %0 = "onnx.DepthToSpace"(%x) {blocksize = 2 : i64, onnx.opset = 13 : i64} : (tensor<1x6x2x2xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @resize_linear_refused(%x: tensor<2x2xf32>) -> tensor<4x4xf32> {
+  %none = "onnx.None"() : () -> none
+  %sizes = arith.constant dense<[4, 4]> : tensor<2xi64>
+  // expected-error @+1 {{Resize (opset 19): mode 'linear' is not supported (only nearest)}}
+  %0 = "onnx.Resize"(%x, %none, %none, %sizes) {mode = "linear", onnx.opset = 19 : i64} : (tensor<2x2xf32>, none, none, tensor<2xi64>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}

@@ -167,3 +167,58 @@ func.func @shape_subgraph_feeds_reshape(%x: tensor<2x3x4xf32>) -> tensor<2x12xf3
   %r = "onnx.Reshape"(%x, %c) {onnx.opset = 13 : i64} : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<2x12xf32>
   return %r : tensor<2x12xf32>
 }
+
+// -----
+// Size needs only the input's type: it folds to an i64 scalar.
+// CHECK-LABEL: func.func @size_folds
+// CHECK: %[[C:.*]] = arith.constant dense<24> : tensor<i64>
+// CHECK: return %[[C]] : tensor<i64>
+func.func @size_folds(%x: tensor<2x3x4xf32>) -> tensor<i64> {
+  %0 = "onnx.Size"(%x) {onnx.opset = 13 : i64} : (tensor<2x3x4xf32>) -> tensor<i64>
+  return %0 : tensor<i64>
+}
+
+// -----
+// Range of constants folds; a negative delta counts down (limit excluded).
+// CHECK-LABEL: func.func @range_negative_delta
+// CHECK: %[[C:.*]] = arith.constant dense<[10, 8, 6]> : tensor<3xi32>
+// CHECK: return %[[C]] : tensor<3xi32>
+func.func @range_negative_delta() -> tensor<3xi32> {
+  %s = arith.constant dense<10> : tensor<i32>
+  %l = arith.constant dense<4> : tensor<i32>
+  %d = arith.constant dense<-2> : tensor<i32>
+  %0 = "onnx.Range"(%s, %l, %d) {onnx.opset = 11 : i64} : (tensor<i32>, tensor<i32>, tensor<i32>) -> tensor<3xi32>
+  return %0 : tensor<3xi32>
+}
+
+// -----
+// A float Range gets its length, ceil((limit - start) / delta), from the constants.
+// CHECK-LABEL: func.func @range_float
+// CHECK-SAME: -> tensor<4xf32>
+// CHECK: %[[C:.*]] = arith.constant dense<[1.000000e+00, 1.250000e+00, 1.500000e+00, 1.750000e+00]> : tensor<4xf32>
+// CHECK: return %[[C]] : tensor<4xf32>
+func.func @range_float() -> tensor<?xf32> {
+  %s = arith.constant dense<1.0> : tensor<f32>
+  %l = arith.constant dense<2.0> : tensor<f32>
+  %d = arith.constant dense<0.25> : tensor<f32>
+  %0 = "onnx.Range"(%s, %l, %d) {onnx.opset = 11 : i64} : (tensor<f32>, tensor<f32>, tensor<f32>) -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+// Size -> Unsqueeze -> Concat(Tile) -> Reshape: Size and Tile fold, so the
+// Reshape gets a constant target [6, 1, 1].
+// CHECK-LABEL: func.func @size_tile_reshape
+// CHECK-SAME: -> tensor<6x1x1xf32>
+// CHECK: tensor.expand_shape {{.*}} output_shape [6, 1, 1]
+func.func @size_tile_reshape(%x: tensor<2x3xf32>) -> tensor<?x?x?xf32> {
+  %n = "onnx.Size"(%x) {onnx.opset = 13 : i64} : (tensor<2x3xf32>) -> tensor<i64>
+  %a = arith.constant dense<0> : tensor<1xi64>
+  %u = "onnx.Unsqueeze"(%n, %a) {onnx.opset = 13 : i64} : (tensor<i64>, tensor<1xi64>) -> tensor<1xi64>
+  %one = arith.constant dense<1> : tensor<1xi64>
+  %r = arith.constant dense<2> : tensor<1xi64>
+  %t = "onnx.Tile"(%one, %r) {onnx.opset = 13 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %s = "onnx.Concat"(%u, %t) {axis = 0 : i64, onnx.opset = 13 : i64} : (tensor<1xi64>, tensor<2xi64>) -> tensor<3xi64>
+  %y = "onnx.Reshape"(%x, %s) {onnx.opset = 14 : i64} : (tensor<2x3xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  return %y : tensor<?x?x?xf32>
+}

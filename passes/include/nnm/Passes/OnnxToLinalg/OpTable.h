@@ -198,6 +198,7 @@ void addReductionOps(OpTable &table);
 void addShapeOps(OpTable &table);
 void addDataMovementOps(OpTable &table);
 void addAttentionOps(OpTable &table);
+void addIndexingOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
