@@ -155,6 +155,8 @@ const OpTable &OpTable::get() {
     addReductionOps(t);
     addShapeOps(t);
     addDataMovementOps(t);
+    addNormalizationOps(t);
+    addLossOps(t);
     return t;
   }();
   return table;

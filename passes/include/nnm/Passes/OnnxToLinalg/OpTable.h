@@ -197,6 +197,8 @@ void addPoolingOps(OpTable &table);
 void addReductionOps(OpTable &table);
 void addShapeOps(OpTable &table);
 void addDataMovementOps(OpTable &table);
+void addNormalizationOps(OpTable &table);
+void addLossOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
