@@ -146,7 +146,10 @@ LowerFn reduction(StringRef kind) {
                                  });
       mx = buildElementwise(b, l, {mx}, shapeOf(mx), elt,
                             [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                              Value inf = math::IsInfOp::create(nb, nl, a[0]);
+                              Value inf = arith::CmpFOp::create(
+                                  nb, nl, arith::CmpFPredicate::OEQ,
+                                  math::AbsFOp::create(nb, nl, a[0]),
+                                  highestOf(nb, nl, elt, false));
                               return arith::SelectOp::create(
                                   nb, nl, inf, scalarConst(nb, nl, elt, 0), a[0]);
                             });
