@@ -299,7 +299,7 @@ Result lowerMVN(OpBuilder &b, const OnnxNode &node) {
   return Values{buildNormalized(b, l, x, mean, inv, {}, {}, u)};
 }
 
-/// x / ||x||_p along `axis`, p being 1 or 2.
+/// x / ||x||_p along `axis`, p being 1 or 2; 0 where the norm is 0.
 Result lowerLpNorm(OpBuilder &b, const OnnxNode &node) {
   Value x = node.input(0);
   auto shape = shapeOf(x);
@@ -324,10 +324,12 @@ Result lowerLpNorm(OpBuilder &b, const OnnxNode &node) {
   Value y = buildElementwise(b, l, {x, norm}, shape, elt,
                              [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                                Value n = p == 1 ? a[1] : math::SqrtOp::create(nb, nl, a[1]);
+                               Value zero = scalarConst(nb, nl, u, 0);
+                               Value isZero = arith::CmpFOp::create(
+                                   nb, nl, arith::CmpFPredicate::OEQ, n, zero);
+                               Value q = arith::DivFOp::create(nb, nl, castS(nb, nl, a[0], u), n);
                                return castS(nb, nl,
-                                            arith::DivFOp::create(
-                                                nb, nl, castS(nb, nl, a[0], u), n),
-                                            elt);
+                                            arith::SelectOp::create(nb, nl, isZero, zero, q), elt);
                              });
   return Values{y};
 }
