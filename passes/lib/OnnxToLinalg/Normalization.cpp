@@ -80,9 +80,11 @@ std::pair<Value, Value> buildMoments(OpBuilder &b, Location l, Value x,
       b, l, {ss}, shapeOf(ss), u, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
         Value var = arith::DivFOp::create(nb, nl, a[0], scalarConst(nb, nl, u, count));
         Value e = scalarConst(nb, nl, u, eps);
-        Value den = how == Scale::InvStdPlusEps
-                        ? Value(arith::AddFOp::create(nb, nl, math::SqrtOp::create(nb, nl, var), e))
-                        : Value(math::SqrtOp::create(nb, nl, arith::AddFOp::create(nb, nl, var, e)));
+        Value den;
+        if (how == Scale::InvStdPlusEps)
+          den = arith::AddFOp::create(nb, nl, math::SqrtOp::create(nb, nl, var), e);
+        else
+          den = math::SqrtOp::create(nb, nl, arith::AddFOp::create(nb, nl, var, e));
         return arith::DivFOp::create(nb, nl, scalarConst(nb, nl, u, 1), den);
       });
   return {mean, inv};
