@@ -259,6 +259,44 @@ Value buildReduce(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> axes, b
   return keepdims ? reshapeTo(b, loc, out, keptShape) : out;
 }
 
+Value buildReduceWith(OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<int64_t> axes,
+                      bool keepdims, Value init, CombineFn combine) {
+  auto inShape = shapeOf(inputs[0]);
+  int64_t rank = inShape.size();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> outShape, keptShape;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = llvm::is_contained(axes, i);
+    iters.push_back(reduced ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    keptShape.push_back(reduced ? 1 : inShape[i]);
+    if (!reduced) {
+      outShape.push_back(inShape[i]);
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    }
+  }
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs) {
+    auto shape = shapeOf(in);
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < rank; ++i)
+      exprs.push_back(shape[i] == 1 && inShape[i] != 1 ? getAffineConstantExpr(0, ctx)
+                                                       : getAffineDimExpr(i, ctx));
+    maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+  }
+  maps.push_back(AffineMap::get(rank, 0, outExprs, ctx));
+  Value out = filledTensor(b, loc, outShape, init);
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{out.getType()}, inputs, ValueRange{out}, maps, iters,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc,
+                                combine(nb, nloc, args.drop_back(), args.back()));
+      });
+  Value r = op.getResult(0);
+  return keepdims ? reshapeTo(b, loc, r, keptShape) : r;
+}
+
 DenseElementsAttr constantOf(Value v) {
   DenseElementsAttr attr;
   if (v && matchPattern(v, m_Constant(&attr)))

@@ -97,6 +97,20 @@ mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
 mlir::Value buildReduce(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                         llvm::ArrayRef<int64_t> axes, bool keepdims, llvm::StringRef kind);
 
+using CombineFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                                 mlir::ValueRange, mlir::Value)>;
+/// Reduces `axes` (sorted, unique; may be empty) over the shape of inputs[0]:
+/// acc = combine(elements of inputs..., acc), starting from `init`, whose type is
+/// the accumulator's. Further inputs have the same rank and broadcast along
+/// their unit dims (a keepdims statistic). keepdims keeps the axes as unit dims.
+mlir::Value buildReduceWith(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
+                            llvm::ArrayRef<int64_t> axes, bool keepdims, mlir::Value init,
+                            CombineFn combine);
+
+/// x - max - log(sum(exp(x - max))) over `axis` of a float tensor (Reduction.cpp).
+mlir::Value buildLogSoftmax(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                            int64_t axis);
+
 /// Makes an arith.constant from a dense attribute.
 mlir::Value constantTensor(mlir::OpBuilder &b, mlir::Location loc, mlir::DenseElementsAttr a);
 

@@ -157,6 +157,8 @@ const OpTable &OpTable::get() {
     addDataMovementOps(t);
     addAttentionOps(t);
     addIndexingOps(t);
+    addNormalizationOps(t);
+    addLossOps(t);
     return t;
   }();
   return table;

@@ -148,3 +148,27 @@ func.func @resize_linear_refused(%x: tensor<2x2xf32>) -> tensor<4x4xf32> {
   %0 = "onnx.Resize"(%x, %none, %none, %sizes) {mode = "linear", onnx.opset = 19 : i64} : (tensor<2x2xf32>, none, none, tensor<2xi64>) -> tensor<4x4xf32>
   return %0 : tensor<4x4xf32>
 }
+
+// -----
+
+func.func @lpnorm_p3(%x: tensor<2x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{LpNormalization (opset 22): p = 3 is not supported (only 1 and 2)}}
+  %0 = "onnx.LpNormalization"(%x) {p = 3 : i64, onnx.opset = 22 : i64} : (tensor<2x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @groupnorm_bad_groups(%x: tensor<1x4x2xf32>, %s: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{num_groups 3 does not divide the 4 channels}}
+  %0 = "onnx.GroupNormalization"(%x, %s, %b) {num_groups = 3 : i64, onnx.opset = 21 : i64} : (tensor<1x4x2xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @cumsum_axis_not_constant(%x: tensor<2x3xf32>, %a: tensor<i64>) -> tensor<*xf32> {
+  // expected-error @+1 {{input 1 (axis) must be an integer tensor known at compile time}}
+  %0 = "onnx.CumSum"(%x, %a) {onnx.opset = 14 : i64} : (tensor<2x3xf32>, tensor<i64>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}

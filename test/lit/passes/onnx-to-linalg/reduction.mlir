@@ -201,3 +201,130 @@ func.func @softmax_11_default_axis(%x: tensor<2x2x3x4xf32>) -> tensor<2x2x3x4xf3
   %0 = "onnx.Softmax"(%x) {onnx.opset = 11 : i64} : (tensor<2x2x3x4xf32>) -> tensor<2x2x3x4xf32>
   return %0 : tensor<2x2x3x4xf32>
 }
+
+// -----
+
+// ReduceMin starts at +inf and uses the NaN-propagating minimumf.
+// CHECK-LABEL: func.func @reducemin_input_f32
+// CHECK: %[[INF:.*]] = arith.constant 0x7F800000 : f32
+// CHECK: linalg.fill ins(%[[INF]] : f32)
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK: arith.minimumf
+func.func @reducemin_input_f32(%x: tensor<2x3xf32>) -> tensor<2x1xf32> {
+  %axes = arith.constant dense<[1]> : tensor<1xi64>
+  %0 = "onnx.ReduceMin"(%x, %axes) {onnx.opset = 18 : i64} : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+  return %0 : tensor<2x1xf32>
+}
+
+// -----
+
+// ReduceL2 (attribute form): sum of squares, then sqrt.
+// CHECK-LABEL: func.func @reducel2_attr
+// CHECK: linalg.generic
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: math.sqrt
+func.func @reducel2_attr(%x: tensor<2x3xf32>) -> tensor<2xf32> {
+  %0 = "onnx.ReduceL2"(%x) {axes = array<i64: 1>, keepdims = 0 : i64, onnx.opset = 13 : i64} : (tensor<2x3xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// ReduceLogSumExp subtracts the max (0 where it is infinite) before exp.
+// CHECK-LABEL: func.func @reducelogsumexp
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+// CHECK: math.absf
+// CHECK: arith.cmpf oeq
+// CHECK: arith.select
+// CHECK: linalg.generic
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: linalg.generic
+// CHECK: math.log
+// CHECK: arith.addf
+func.func @reducelogsumexp(%x: tensor<2x3xf32>) -> tensor<2x1xf32> {
+  %axes = arith.constant dense<[1]> : tensor<1xi64>
+  %0 = "onnx.ReduceLogSumExp"(%x, %axes) {onnx.opset = 18 : i64} : (tensor<2x3xf32>, tensor<1xi64>) -> tensor<2x1xf32>
+  return %0 : tensor<2x1xf32>
+}
+
+// -----
+
+// ReduceSumSquare with noop_with_empty_axes still squares (no reduced dims).
+// CHECK-LABEL: func.func @reducesumsquare_noop
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel"]
+// CHECK: arith.muli
+// CHECK: arith.addi
+func.func @reducesumsquare_noop(%x: tensor<2x3xi32>) -> tensor<2x3xi32> {
+  %none = "onnx.None"() : () -> none
+  %0 = "onnx.ReduceSumSquare"(%x, %none) {noop_with_empty_axes = 1 : i64, onnx.opset = 18 : i64} : (tensor<2x3xi32>, none) -> tensor<2x3xi32>
+  return %0 : tensor<2x3xi32>
+}
+
+// -----
+
+// ArgMax: one generic with a value and an i64 index accumulator; ties keep the
+// lower index unless select_last_index.
+// CHECK-LABEL: func.func @argmax_last
+// CHECK: %[[R:.*]]:2 = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.index 1
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpi sgt
+// CHECK: tensor.expand_shape %[[R]]#1 {{.*}} into tensor<2x1xi64>
+func.func @argmax_last(%x: tensor<2x3xf32>) -> tensor<2x1xi64> {
+  %0 = "onnx.ArgMax"(%x) {axis = 1 : i64, select_last_index = 1 : i64, onnx.opset = 13 : i64} : (tensor<2x3xf32>) -> tensor<2x1xi64>
+  return %0 : tensor<2x1xi64>
+}
+
+// -----
+
+// LogSoftmax: max, sum of exp(x - max), then x - max - log(sum).
+// CHECK-LABEL: func.func @logsoftmax
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: arith.subf
+// CHECK: math.log
+// CHECK: arith.subf
+func.func @logsoftmax(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = "onnx.LogSoftmax"(%x) {onnx.opset = 13 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// CumSum (exclusive, reverse): the axis repeated as a reduction dimension, with
+// the elements after i selected.
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-LABEL: func.func @cumsum_exclusive_reverse
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: arith.cmpi ugt
+// CHECK: arith.select
+// CHECK: arith.addf
+func.func @cumsum_exclusive_reverse(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %axis = arith.constant dense<1> : tensor<i64>
+  %0 = "onnx.CumSum"(%x, %axis) {exclusive = 1 : i64, reverse = 1 : i64, onnx.opset = 14 : i64} : (tensor<2x3xf32>, tensor<i64>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// TopK: ranks along the axis, then the element of rank p for each output p.
+// CHECK-LABEL: func.func @topk
+// CHECK: linalg.generic
+// CHECK: arith.cmpf ogt
+// CHECK: arith.extui
+// CHECK: %[[R:.*]]:2 = linalg.generic
+// CHECK: return %[[R]]#0, %[[R]]#1 : tensor<2x2xf32>, tensor<2x2xi64>
+func.func @topk(%x: tensor<2x4xf32>) -> (tensor<2x2xf32>, tensor<2x2xi64>) {
+  %k = arith.constant dense<2> : tensor<1xi64>
+  %0:2 = "onnx.TopK"(%x, %k) {onnx.opset = 11 : i64} : (tensor<2x4xf32>, tensor<1xi64>) -> (tensor<2x2xf32>, tensor<2x2xi64>)
+  return %0#0, %0#1 : tensor<2x2xf32>, tensor<2x2xi64>
+}

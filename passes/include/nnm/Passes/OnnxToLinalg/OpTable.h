@@ -199,6 +199,8 @@ void addShapeOps(OpTable &table);
 void addDataMovementOps(OpTable &table);
 void addAttentionOps(OpTable &table);
 void addIndexingOps(OpTable &table);
+void addNormalizationOps(OpTable &table);
+void addLossOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
