@@ -11,9 +11,10 @@ atol 1e-5 for floating point, rtol 4e-3/atol 1e-3 for float16, a few units in it
 last place; exact for integers, bools and strings; dtype and
 shape must match). `--dim` is passed for symbolic input dimensions, taken from
 the input data. nnmodel compiles ahead of time with static shapes, so a case
-refused because a shape-like operand is a graph input is retried once with its
-integer, bool and scalar inputs fixed at compile time (`--bind`); such a pass is
-counted in its own column, "pass (bound)".
+refused because a shape-like operand is a graph input is retried with its
+integer, bool and scalar inputs fixed at compile time (`--bind`), then with every
+input after the first fixed (float scales); such a pass is counted in its own
+column, "bound".
 
 Each case ends in one class:
   pass, bound   the outputs match (bound: only with inputs bound at compile time)
@@ -257,9 +258,13 @@ def run_case(nnmodel, case, timeout):
         return "untestable", "the reference output is a random dropout mask"
     if case.not_tensors:
         return compile_only(nnmodel, case, timeout)
-    cls, why = run_case_once(nnmodel, case, timeout, bind_integers=False)
-    if cls == "error" and NEEDS_CONSTANT in why:
-        cls2, why2 = run_case_once(nnmodel, case, timeout, bind_integers=True)
+    cls, why = run_case_once(nnmodel, case, timeout, bind=0)
+    # Bind integer/bool/scalar inputs first, then (float scales and the like)
+    # every input after the first.
+    for level in (1, 2):
+        if cls != "error" or NEEDS_CONSTANT not in why:
+            break
+        cls2, why2 = run_case_once(nnmodel, case, timeout, bind=level)
         if cls2 == "pass":
             return "bound", ""
         if cls2 != "error" or NEEDS_CONSTANT not in why2:
@@ -287,7 +292,9 @@ def compile_only(nnmodel, case, timeout):
     return failure_of(rc, text)
 
 
-def run_case_once(nnmodel, case, timeout, bind_integers):
+def run_case_once(nnmodel, case, timeout, bind):
+    """Runs the case once; bind 1 fixes integer, bool and scalar inputs at compile
+    time, bind 2 every input after the first."""
     model = case.model
     data = os.path.join(case.dir, "test_data_set_0")
     inits = {t.name for t in model.graph.initializer}
@@ -301,9 +308,9 @@ def run_case_once(nnmodel, case, timeout, bind_integers):
     for k, (vi, f) in enumerate(zip(inputs, files)):
         path = os.path.join(data, f)
         scalar = len(vi.type.tensor_type.shape.dim) == 0
-        bind = bind_integers and (vi.type.tensor_type.elem_type in INTEGER_TYPES or scalar)
-        bind = bind or (BIND_WEIGHTS and k > 0)
-        cmd += ["--bind" if bind else "-i", f"{vi.name}={path}"]
+        fixed = bind >= 1 and (vi.type.tensor_type.elem_type in INTEGER_TYPES or scalar)
+        fixed = fixed or ((bind >= 2 or BIND_WEIGHTS) and k > 0)
+        cmd += ["--bind" if fixed else "-i", f"{vi.name}={path}"]
         shape = onnx.load_tensor(path).dims
         for k, d in enumerate(vi.type.tensor_type.shape.dim):
             if d.dim_param and k < len(shape):

@@ -28,6 +28,27 @@ MemRefType memrefFor(Type t) {
   return MemRefType::get(rt.getShape(), rt.getElementType());
 }
 
+/// A buffer without elements (a dimension of 0) is never read or written, but
+/// the bare-pointer calling convention cannot pass a multi-dimensional one: the
+/// argument becomes memref<0xT> and the body uses a zero-byte stack buffer of
+/// the original type instead.
+void hideEmptyBuffers(func::FuncOp fn) {
+  Block &entry = fn.getBody().front();
+  OpBuilder b(&entry, entry.begin());
+  bool changed = false;
+  for (BlockArgument arg : entry.getArguments()) {
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (!type || type.getNumElements() != 0 || type.getRank() == 1)
+      continue;
+    Value local = memref::AllocaOp::create(b, fn.getLoc(), type);
+    arg.replaceAllUsesWith(local);
+    arg.setType(MemRefType::get({0}, type.getElementType()));
+    changed = true;
+  }
+  if (changed)
+    fn.setType(FunctionType::get(fn.getContext(), entry.getArgumentTypes(), {}));
+}
+
 struct MemrefAbiPass : impl::MemrefAbiBase<MemrefAbiPass> {
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
@@ -77,6 +98,7 @@ struct MemrefAbiPass : impl::MemrefAbiBase<MemrefAbiPass> {
       }
       ret->setOperands({});
       fn.setType(FunctionType::get(&getContext(), argTypes, {}));
+      hideEmptyBuffers(fn);
     }
   }
 };
