@@ -127,7 +127,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="*")
-    ap.add_argument("--zoo", action="store_true", help="add ResNet-18 and MobileNetV2")
+    ap.add_argument("--zoo", action="store_true", help="add ResNet-18, MobileNetV2 and a BERT-style encoder")
     ap.add_argument("--nnmodel", default=os.path.join(ROOT, "build", "bin", "nnmodel"))
     ap.add_argument("--runtime-lib",
                     default=os.path.join(ROOT, "build", "lib", "libnnmodel_runtime.a"))
@@ -149,7 +149,8 @@ def main():
     if args.zoo:
         subprocess.run([sys.executable, os.path.join(HERE, "make_zoo.py"), data], check=True,
                        stdout=subprocess.DEVNULL)
-        models += [os.path.join(data, m) for m in ("resnet18.onnx", "mobilenetv2.onnx")]
+        models += [os.path.join(data, m)
+                   for m in ("resnet18.onnx", "mobilenetv2.onnx", "bert_encoder.onnx")]
     threads = [int(t) for t in args.threads.split(",")]
     batches = [int(b) for b in args.batch.split(",")]
     print(f"median of {args.runs} runs, {args.rounds} interleaved rounds; times in ms; "

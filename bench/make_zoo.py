@@ -7,6 +7,8 @@
                     of 2 basic blocks, BatchNormalization after every Conv) -> logits[N,1000]
   mobilenetv2.onnx  input[N,3,224,224] -> MobileNetV2 (width 1.0: inverted residuals with
                     depthwise 3x3 convs, Clip(0, 6) as ReLU6) -> logits[N,1000]
+  bert_encoder.onnx input[N,128,256] -> a BERT-style encoder (4 layers, 4 heads, FFN 1024,
+                    LayerNormalization, GELU as Erf) -> output[N,128,256]
 
 The batch dimension is the symbolic "N" (pin it with `nnmodel compile --dim N=4`). Opset
 17, as exported by PyTorch. Weights are He-scaled normals and BatchNormalization
@@ -136,6 +138,64 @@ def mobilenetv2():
     return b.model("mobilenetv2")
 
 
+def bert_encoder(layers=4, hidden=256, heads=4, ffn=1024, seq=128):
+    """A BERT-style encoder as PyTorch exports one at opset 17: the embedding output
+    input[N,128,256] -> LayerNormalization -> 4 layers of (Q/K/V MatMul+Add, heads split by
+    Reshape/Transpose, scaled QK^T, Softmax, attention x V, heads merged, output MatMul+Add,
+    residual Add, LayerNormalization, MatMul+Add, GELU in its Erf form, MatMul+Add, residual
+    Add, LayerNormalization) -> output[N,128,256]."""
+    b = Builder(4)
+    head = hidden // heads
+
+    def node(op, inputs, **attrs):
+        y = b.name(op.lower())
+        b.nodes.append(helper.make_node(op, inputs, [y], name=y, **attrs))
+        return y
+
+    def dense(x, cin, cout):
+        w = b.const("w", b.rng.standard_normal((cin, cout)) * np.sqrt(1.0 / cin))
+        bias = b.const("b", 0.02 * b.rng.standard_normal(cout))
+        return node("Add", [node("MatMul", [x, w]), bias])
+
+    def layer_norm(x):
+        gamma = b.const("ln_g", 1.0 + 0.1 * b.rng.standard_normal(hidden))
+        beta = b.const("ln_b", 0.1 * b.rng.standard_normal(hidden))
+        return node("LayerNormalization", [x, gamma, beta], axis=-1, epsilon=1e-12)
+
+    def shape(*dims):
+        n = b.name("shape")
+        b.inits.append(numpy_helper.from_array(np.array(dims, np.int64), n))
+        return n
+
+    split = shape(0, seq, heads, head)
+    merge = shape(0, seq, hidden)
+    x = layer_norm("input")
+    for _ in range(layers):
+        q, k, v = (node("Transpose", [node("Reshape", [dense(x, hidden, hidden), split])],
+                        perm=perm)
+                   for perm in ([0, 2, 1, 3], [0, 2, 3, 1], [0, 2, 1, 3]))
+        scores = node("Div", [node("MatMul", [q, k]), b.const("sqrt_d", np.array(np.sqrt(head)))])
+        ctx = node("MatMul", [node("Softmax", [scores], axis=-1), v])
+        ctx = node("Reshape", [node("Transpose", [ctx], perm=[0, 2, 1, 3]), merge])
+        x = layer_norm(node("Add", [dense(ctx, hidden, hidden), x]))
+        h = dense(x, hidden, ffn)
+        erf = node("Erf", [node("Div", [h, b.const("sqrt2", np.array(np.sqrt(2.0)))])])
+        gelu = node("Mul", [node("Mul", [h, node("Add", [erf, b.const("one", np.array(1.0))])]),
+                            b.const("half", np.array(0.5))])
+        x = layer_norm(node("Add", [dense(gelu, ffn, hidden), x]))
+    b.nodes.append(helper.make_node("Identity", [x], ["output"], name="output"))
+    graph = helper.make_graph(
+        b.nodes, "bert_encoder",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", seq, hidden])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", seq, hidden])],
+        b.inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                          producer_name="nnmodel-bench")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    return m
+
+
 def vgg19():
     """VGG-19 (548 MiB of f32 weights): 16 3x3 convolutions with bias and Relu in five
     stages, max pools, three fully connected layers. Used for compile-memory checks
@@ -178,7 +238,8 @@ def main():
         sys.exit(__doc__)
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    for name, make in (("resnet18", resnet18), ("mobilenetv2", mobilenetv2)):
+    for name, make in (("resnet18", resnet18), ("mobilenetv2", mobilenetv2),
+                       ("bert_encoder", bert_encoder)):
         onnx.save(make(), os.path.join(out, name + ".onnx"))
         print(os.path.join(out, name + ".onnx"))
 
