@@ -311,15 +311,17 @@ Result lowerIsInf(OpBuilder &b, const OnnxNode &node) {
       b, node, {node.input(0)},
       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
         Type t = a[0].getType();
-        Value r = scalarConst(nb, l, nb.getI1Type(), 0);
+        auto equals = [&](double v) -> Value {
+          return arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[0],
+                                       scalarConst(nb, l, t, v));
+        };
+        Value r;
         if (pos)
-          r = arith::OrIOp::create(nb, l, r,
-                                   arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[0],
-                                                         scalarConst(nb, l, t, INFINITY)));
+          r = equals(INFINITY);
         if (neg)
-          r = arith::OrIOp::create(nb, l, r,
-                                   arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[0],
-                                                         scalarConst(nb, l, t, -INFINITY)));
+          r = r ? Value(arith::OrIOp::create(nb, l, r, equals(-INFINITY))) : equals(-INFINITY);
+        if (!r)
+          r = scalarConst(nb, l, nb.getI1Type(), 0);
         return r;
       },
       boolType(node));
