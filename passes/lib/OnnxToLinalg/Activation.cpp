@@ -2,8 +2,9 @@
 //
 // The activation functions with attributes (Elu, Selu, Celu, HardSigmoid,
 // ThresholdedRelu, Shrink, Swish, Gelu) and the plain ones (HardSwish,
-// Softplus, Softsign, Mish), plus PRelu, whose slope broadcasts to X. Each is
-// one linalg.generic whose body is scalar arith/math.
+// Softplus, Softsign, Mish), PRelu, whose slope broadcasts to X, and SwiGLU.
+// Each is one linalg.generic whose body is scalar arith/math; float16 and
+// bfloat16 compute in f32 and round once.
 //
 //===----------------------------------------------------------------------===//
 #include "Common.h"
@@ -149,9 +150,14 @@ void addUnary(OpTable &t, StringRef op, int64_t since, Body fn, bool anyNumeric 
     if (anyNumeric ? elt.isInteger(1) : !isFloat(elt))
       return node.error() << (anyNumeric ? "needs a numeric input" : "needs a floating-point input"),
              failure();
+    // float16/bfloat16 compute in f32 and round once, as the references do.
+    bool widen = isFloat(elt) && elt.getIntOrFloatBitWidth() < 32;
     return broadcastElementwise(b, node, {x},
-                                [&](OpBuilder &nb, Location l, ValueRange a) {
-                                  return fn(nb, l, a[0], node);
+                                [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                                  if (!widen)
+                                    return fn(nb, l, a[0], node);
+                                  Value wide = arith::ExtFOp::create(nb, l, nb.getF32Type(), a[0]);
+                                  return arith::TruncFOp::create(nb, l, elt, fn(nb, l, wide, node));
                                 });
   };
   t.add(op, since, OpEntry::form(inferLikeInput0, lower));
@@ -194,6 +200,41 @@ Result lowerPRelu(OpBuilder &b, const OnnxNode &node) {
                               });
 }
 
+// SwiGLU -------------------------------------------------------------------------
+
+/// A and B have one shape (no broadcasting) and one type; Y is like A.
+LogicalResult inferSwiGLU(const OnnxNode &node, Types &out) {
+  if (failed(broadcastWithArity(2)(node, out)))
+    return failure();
+  auto as = shapeOf(node.input(0)), bs = shapeOf(node.input(1));
+  bool same = as.size() == bs.size();
+  for (size_t i = 0; same && i < as.size(); ++i)
+    same = as[i] == bs[i] || as[i] == kDyn || bs[i] == kDyn;
+  if (!same)
+    return node.error() << "A and B must have the same shape (no broadcasting)";
+  out[0] = node.input(0).getType();
+  return success();
+}
+
+/// Swish(A, alpha) * B, in f32 for the half types, rounded once.
+Result lowerSwiGLU(OpBuilder &b, const OnnxNode &node) {
+  Value x = node.input(0), y = node.input(1);
+  Type elt = elementTypeOf(x);
+  if (!isFloat(elt) || elementTypeOf(y) != elt)
+    return node.error() << "needs floating-point inputs of one type", failure();
+  bool widen = elt.getIntOrFloatBitWidth() < 32;
+  return broadcastElementwise(b, node, {x, y},
+                              [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                                Value p = a[0], q = a[1];
+                                if (widen) {
+                                  p = arith::ExtFOp::create(nb, l, nb.getF32Type(), p);
+                                  q = arith::ExtFOp::create(nb, l, nb.getF32Type(), q);
+                                }
+                                Value r = mulF(nb, l, swish(nb, l, p, node), q);
+                                return widen ? Value(arith::TruncFOp::create(nb, l, elt, r)) : r;
+                              });
+}
+
 } // namespace
 
 void addActivationOps(OpTable &t) {
@@ -219,6 +260,7 @@ void addActivationOps(OpTable &t) {
   addUnary(t, "Shrink", 9, shrink, /*anyNumeric=*/true);
   addUnary(t, "Swish", 24, swish);
   t.add("PRelu", 7, OpEntry::form(inferPRelu, lowerPRelu));
+  t.add("SwiGLU", 28, OpEntry::form(inferSwiGLU, lowerSwiGLU));
 }
 
 } // namespace nnm::onnx_to_linalg

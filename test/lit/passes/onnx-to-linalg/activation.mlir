@@ -42,3 +42,25 @@ func.func @hard_sigmoid(%x: tensor<4xf32>) -> tensor<*xf32> {
   %0 = "onnx.HardSigmoid"(%x) {onnx.opset = 6 : i64} : (tensor<4xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+// Half types compute in f32 and round once at the end.
+// CHECK-LABEL: func.func @softplus_f16
+// CHECK: arith.extf {{.*}} : f16 to f32
+// CHECK: math.log1p {{.*}} : f32
+// CHECK: arith.truncf {{.*}} : f32 to f16
+func.func @softplus_f16(%x: tensor<4xf16>) -> tensor<*xf16> {
+  %0 = "onnx.Softplus"(%x) {onnx.opset = 22 : i64} : (tensor<4xf16>) -> tensor<*xf16>
+  return %0 : tensor<*xf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @swiglu
+// CHECK: math.exp
+// CHECK: arith.mulf
+func.func @swiglu(%a: tensor<2x4xf32>, %b: tensor<2x4xf32>) -> tensor<*xf32> {
+  %0 = "onnx.SwiGLU"(%a, %b) {onnx.opset = 28 : i64, alpha = 0.5 : f32} : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
