@@ -366,4 +366,59 @@ Value castS(OpBuilder &b, Location loc, Value x, Type to, bool fromUnsigned,
   return arith::TruncIOp::create(b, loc, to, x);
 }
 
+
+InferFn broadcastWithArity(unsigned arity) {
+  return [arity](const OnnxNode &node, Types &out) -> LogicalResult {
+    unsigned present = node.presentInputs().size();
+    if (arity ? (present != arity || node.numInputs() != arity) : present == 0)
+      return arity ? node.error() << "needs " << arity << " input" << (arity > 1 ? "s" : "")
+                                  << ", got " << node.numInputs()
+                   : node.error() << "needs at least one input";
+    return inferBroadcast(node, out);
+  };
+}
+
+Result broadcastElementwise(OpBuilder &b, const OnnxNode &node, ValueRange inputs,
+                            BodyFn body, Type outElt) {
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (Value v : inputs)
+    shapes.push_back(shapeOf(v));
+  auto shape = broadcastShapes(shapes);
+  if (failed(shape))
+    return node.error() << "operand shapes cannot be broadcast together", failure();
+  Type elt = outElt ? outElt : elementTypeOf(inputs[0]);
+  return Values{buildElementwise(b, node.loc(), inputs, *shape, elt, body)};
+}
+
+Result upgradeLegacyBroadcast(OpBuilder &b, const OnnxNode &node) {
+  Value a = node.input(0), bv = node.input(1);
+  if (!a || !bv)
+    return node.error() << "needs two inputs", failure();
+  auto as = shapeOf(a), bs = shapeOf(bv);
+  if (!node.getInt("broadcast", 0)) {
+    if (as != bs)
+      return node.error() << "operand shapes differ and broadcast is 0", failure();
+  } else if (node.has("axis")) {
+    int64_t rank = as.size(), axis = node.getInt("axis", 0);
+    if (axis < 0)
+      axis += rank;
+    int64_t trailing = rank - axis - int64_t(bs.size());
+    if (axis < 0 || trailing < 0)
+      return node.error() << "axis " << node.getInt("axis", 0) << " does not place B inside A",
+             failure();
+    if (trailing > 0) {
+      SmallVector<int64_t> axes;
+      for (int64_t i = 0; i < trailing; ++i)
+        axes.push_back(bs.size() + i);
+      auto unsqueezed = createOrFold(b, node.loc(), "Unsqueeze", 13,
+                                     {bv, i64Tensor(b, node.loc(), axes)}, {});
+      if (failed(unsqueezed))
+        return failure();
+      bv = (*unsqueezed)[0];
+    }
+  }
+  return rebuildAs(b, node, 7, {a, bv},
+                   attrsWithout(node, {"broadcast", "axis", "consumed_inputs"}));
+}
+
 } // namespace nnm::onnx_to_linalg

@@ -65,6 +65,15 @@ UpgradeFn dropAttrs(int64_t opset, llvm::ArrayRef<llvm::StringRef> names);
 Result rebuildAs(mlir::OpBuilder &b, const OnnxNode &node, int64_t opset,
                  mlir::ValueRange operands, llvm::ArrayRef<mlir::NamedAttribute> attrs);
 
+/// The broadcast shape rule for an op with exactly `arity` inputs (0: one or
+/// more), so a binary op given one or three inputs is refused, never read past.
+InferFn broadcastWithArity(unsigned arity);
+/// Binary ops before opset 7 broadcast only with broadcast = 1, B aligned with
+/// A at `axis` (trailing when absent, as numpy does): B gains trailing unit
+/// dims so that multidirectional broadcasting matches, and the node is rebuilt
+/// at opset 7 without broadcast/axis/consumed_inputs.
+Result upgradeLegacyBroadcast(mlir::OpBuilder &b, const OnnxNode &node);
+
 /// Normalises a possibly negative axis into [0, rank); failure when out of range.
 mlir::FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64_t rank);
 
@@ -86,6 +95,12 @@ using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
 mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
                              llvm::ArrayRef<int64_t> outShape, mlir::Type outElt,
                              BodyFn body);
+
+/// buildElementwise over the broadcast of `inputs` into one result of element
+/// type `outElt` (that of inputs[0] when null); failure with a diagnostic at
+/// `node` when the shapes do not broadcast.
+Result broadcastElementwise(mlir::OpBuilder &b, const OnnxNode &node, mlir::ValueRange inputs,
+                            BodyFn body, mlir::Type outElt = {});
 
 /// Reshapes a static tensor (same element count) via collapse/expand; folds
 /// constants. A no-op when the shape already matches.

@@ -14,22 +14,15 @@ namespace {
 
 using ScalarFn = std::function<Value(OpBuilder &, Location, ValueRange, const OnnxNode &)>;
 
-/// Broadcasts all present inputs and applies `fn` elementwise; the result has
-/// the element type of input 0 unless `outElt` is given.
+/// Broadcasts `inputs` and applies `fn` elementwise; the result has the
+/// element type of input 0 unless `outElt` is given.
 Result lowerBroadcast(OpBuilder &b, const OnnxNode &node, ValueRange inputs, ScalarFn fn,
                       Type outElt = {}) {
-  SmallVector<SmallVector<int64_t>> shapes;
-  for (Value v : inputs)
-    shapes.push_back(shapeOf(v));
-  auto shape = broadcastShapes(shapes);
-  if (failed(shape))
-    return node.error() << "operand shapes cannot be broadcast together", failure();
-  Type elt = outElt ? outElt : elementTypeOf(inputs[0]);
-  Value r = buildElementwise(b, node.loc(), inputs, *shape, elt,
-                             [&](OpBuilder &nb, Location l, ValueRange a) {
-                               return fn(nb, l, a, node);
-                             });
-  return Values{r};
+  return broadcastElementwise(b, node, inputs,
+                              [&](OpBuilder &nb, Location l, ValueRange a) {
+                                return fn(nb, l, a, node);
+                              },
+                              outElt);
 }
 
 using IntFold = std::function<std::optional<int64_t>(ArrayRef<int64_t>)>;
@@ -81,19 +74,6 @@ LogicalResult foldIntegers(const OnnxNode &node, Consts consts, const IntFold &f
   }
   out.push_back(DenseElementsAttr::get(tensorOf(*shape, elt), result));
   return success();
-}
-
-/// The broadcast shape rule for an op with exactly `arity` inputs (0: one or
-/// more), so a binary op given one or three inputs is refused, never read past.
-InferFn broadcastWithArity(unsigned arity) {
-  return [arity](const OnnxNode &node, Types &out) -> LogicalResult {
-    unsigned present = node.presentInputs().size();
-    if (arity ? (present != arity || node.numInputs() != arity) : present == 0)
-      return arity ? node.error() << "needs " << arity << " input" << (arity > 1 ? "s" : "")
-                                  << ", got " << node.numInputs()
-                   : node.error() << "needs at least one input";
-    return inferBroadcast(node, out);
-  };
 }
 
 /// Registers an op whose every present input takes part elementwise; `arity`
@@ -198,6 +178,73 @@ Value variadicMin(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
   return r;
 }
 
+Value variadicSum(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  Value r = a[0];
+  for (Value v : a.drop_front())
+    r = addS(b, l, r, v);
+  return r;
+}
+Value variadicMean(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
+  Value s = variadicSum(b, l, a, n);
+  return arith::DivFOp::create(b, l, s, scalarConst(b, l, s.getType(), double(a.size())));
+}
+Value reciprocal(OpBuilder &b, Location l, ValueRange a, const OnnxNode &) {
+  return arith::DivFOp::create(b, l, scalarConst(b, l, a[0].getType(), 1), a[0]);
+}
+/// Sign: -1, 0 or 1; NaN stays NaN (numpy.sign), unsigned is 0 or 1.
+Value sign(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
+  Value x = a[0];
+  Type t = x.getType();
+  Value zero = scalarConst(b, l, t, 0), one = scalarConst(b, l, t, 1),
+        minus = scalarConst(b, l, t, -1);
+  if (isFloat(t)) {
+    Value pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, zero);
+    Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zero);
+    Value zeroOrNaN = arith::SelectOp::create(
+        b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x), x, zero);
+    return arith::SelectOp::create(b, l, pos, one,
+                                   arith::SelectOp::create(b, l, neg, minus, zeroOrNaN));
+  }
+  bool u = n.isUnsigned(0);
+  Value pos = arith::CmpIOp::create(b, l, u ? arith::CmpIPredicate::ne : arith::CmpIPredicate::sgt,
+                                    x, zero);
+  if (u)
+    return arith::SelectOp::create(b, l, pos, one, zero);
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x, zero);
+  return arith::SelectOp::create(b, l, pos, one, arith::SelectOp::create(b, l, neg, minus, zero));
+}
+/// Mod: fmod = 1 is C's fmod (the sign of the dividend); fmod = 0 is numpy's
+/// mod (the sign of the divisor), for integers and floats alike.
+Value mod(OpBuilder &b, Location l, ValueRange a, const OnnxNode &n) {
+  Value x = a[0], y = a[1];
+  Type t = x.getType();
+  bool fmod = n.getInt("fmod", 0) != 0;
+  Value zero = scalarConst(b, l, t, 0);
+  if (isFloat(t)) {
+    Value r = arith::RemFOp::create(b, l, x, y);
+    if (fmod)
+      return r;
+    // A non-zero remainder with the dividend's sign moves by one divisor; a zero
+    // one takes the divisor's sign. NaN and inf follow through the arithmetic.
+    Value rNeg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, r, zero);
+    Value yNeg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, y, zero);
+    Value differ = arith::XOrIOp::create(b, l, rNeg, yNeg);
+    Value isZero = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, r, zero);
+    Value moved = arith::SelectOp::create(b, l, differ, arith::AddFOp::create(b, l, r, y), r);
+    return arith::SelectOp::create(b, l, isZero, math::CopySignOp::create(b, l, zero, y), moved);
+  }
+  if (n.isUnsigned(0))
+    return arith::RemUIOp::create(b, l, x, y);
+  Value r = arith::RemSIOp::create(b, l, x, y);
+  if (fmod)
+    return r;
+  Value rNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, zero);
+  Value yNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, y, zero);
+  Value nonZero = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, r, zero);
+  Value fix = arith::AndIOp::create(b, l, nonZero, arith::XOrIOp::create(b, l, rNeg, yNeg));
+  return arith::SelectOp::create(b, l, fix, arith::AddIOp::create(b, l, r, y), r);
+}
+
 /// Float-only ops reject integer operands up front with a clear message.
 void addFloatUnary(OpTable &t, StringRef op, int64_t since, ScalarFn fn) {
   auto lower = [fn](OpBuilder &b, const OnnxNode &node) -> Result {
@@ -251,40 +298,6 @@ Result upgradeClip(OpBuilder &b, const OnnxNode &node) {
                    attrsWithout(node, {"min", "max"}));
 }
 
-/// Binary arithmetic before opset 7 broadcasts only with broadcast = 1, B
-/// aligned with A at `axis` (trailing when absent, as numpy does); B gains
-/// trailing unit dims so that multidirectional broadcasting matches.
-Result upgradeLegacyBroadcast(OpBuilder &b, const OnnxNode &node) {
-  Value a = node.input(0), bv = node.input(1);
-  if (!a || !bv)
-    return node.error() << "needs two inputs", failure();
-  auto as = shapeOf(a), bs = shapeOf(bv);
-  if (!node.getInt("broadcast", 0)) {
-    if (as != bs)
-      return node.error() << "operand shapes differ and broadcast is 0", failure();
-  } else if (node.has("axis")) {
-    int64_t rank = as.size(), axis = node.getInt("axis", 0);
-    if (axis < 0)
-      axis += rank;
-    int64_t trailing = rank - axis - int64_t(bs.size());
-    if (axis < 0 || trailing < 0)
-      return node.error() << "axis " << node.getInt("axis", 0) << " does not place B inside A",
-             failure();
-    if (trailing > 0) {
-      SmallVector<int64_t> axes;
-      for (int64_t i = 0; i < trailing; ++i)
-        axes.push_back(bs.size() + i);
-      auto unsqueezed = createOrFold(b, node.loc(), "Unsqueeze", 13,
-                                     {bv, i64Tensor(b, node.loc(), axes)}, {});
-      if (failed(unsqueezed))
-        return failure();
-      bv = (*unsqueezed)[0];
-    }
-  }
-  return rebuildAs(b, node, 7, {a, bv},
-                   attrsWithout(node, {"broadcast", "axis", "consumed_inputs"}));
-}
-
 // Cast -------------------------------------------------------------------------
 
 FailureOr<Type> castTarget(const OnnxNode &node, MLIRContext *ctx) {
@@ -320,18 +333,37 @@ LogicalResult foldCast(const OnnxNode &node, Consts consts, Folded &out) {
   return success();
 }
 
-Result lowerCast(OpBuilder &b, const OnnxNode &node) {
+/// Input 0 converted elementwise to the ONNX-level type `target` (Cast and
+/// CastLike); an unsigned target computes in its signless form.
+Result castTo(OpBuilder &b, const OnnxNode &node, Type target) {
   Value x = node.input(0);
-  auto target = castTarget(node, b.getContext());
-  if (failed(target))
-    return failure();
-  Type to = signlessElementType(*target);
+  Type to = signlessElementType(target);
   Value r = buildElementwise(b, node.loc(), ValueRange{x}, shapeOf(x), to,
                              [&](OpBuilder &nb, Location l, ValueRange a) {
                                return castS(nb, l, a[0], to, node.isUnsigned(0),
-                                            node.resultIsUnsigned(0));
+                                            target.isUnsignedInteger());
                              });
   return Values{r};
+}
+
+Result lowerCast(OpBuilder &b, const OnnxNode &node) {
+  auto to = castTarget(node, b.getContext());
+  if (failed(to))
+    return failure();
+  return castTo(b, node, *to);
+}
+
+/// CastLike: the result has input 0's shape and input 1's element type.
+LogicalResult inferCastLike(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 2)) || !node.input(0) || !node.input(1))
+    return node.error() << "needs 2 inputs";
+  out.push_back(tensorOf(shapeOf(node.input(0)), elementTypeOf(node.input(1))));
+  return success();
+}
+
+Result lowerCastLike(OpBuilder &b, const OnnxNode &node) {
+  // The ONNX-level type (unsigned kept), not the converted operand's.
+  return castTo(b, node, elementTypeOf(node.op->getOperand(1)));
 }
 
 // BatchNormalization (inference) -----------------------------------------------
@@ -465,10 +497,12 @@ void addElementwiseOps(OpTable &t) {
   for (StringRef op : {"Add", "Sub", "Mul", "Div", "Pow"})
     t.add(op, 1, OpEntry::upgradedBy(upgradeLegacyBroadcast));
   for (StringRef op : {"Neg", "Abs", "Relu", "Sqrt", "Exp", "Log", "Tanh", "Sigmoid",
-                       "LeakyRelu"})
+                       "LeakyRelu", "Reciprocal", "Floor", "Ceil"})
     t.add(op, 1, OpEntry::upgradedBy(dropAttrs(6, {"consumed_inputs"})));
   t.add("Max", 1, OpEntry::upgradedBy(dropAttrs(8, {"consumed_inputs"}))); // same shapes
   t.add("Min", 1, OpEntry::upgradedBy(dropAttrs(8, {"consumed_inputs"})));
+  t.add("Sum", 1, OpEntry::upgradedBy(dropAttrs(8, {"consumed_inputs"})));
+  t.add("Mean", 1, OpEntry::upgradedBy(dropAttrs(8, {"consumed_inputs"})));
   t.add("Clip", 1, OpEntry::upgradedBy(dropAttrs(6, {"consumed_inputs"})));
   t.add("BatchNormalization", 1, OpEntry::upgradedBy(upgradeBatchNorm));
   t.add("Dropout", 1, OpEntry::upgradedBy(upgradeDropout)); // is_test
@@ -504,6 +538,44 @@ void addElementwiseOps(OpTable &t) {
   t.add("Identity", 1, OpEntry::form(inferLikeInput0, lowerIdentity, foldIdentity));
   t.add("Dropout", 7, OpEntry::upgradedBy(upgradeDropout)); // ratio attribute
   t.add("Dropout", 12, OpEntry::form(inferDropout, lowerDropout)); // ratio, training_mode inputs
+  t.add("CastLike", 15, OpEntry::form(inferCastLike, lowerCastLike));
+  addNary(t, "Sum", 8, 0, variadicSum, [](V a) -> R {
+    int64_t s = 0;
+    for (int64_t v : a)
+      s += v;
+    return s;
+  });
+  t.add("Mean", 8, OpEntry::form(broadcastWithArity(0), [](OpBuilder &b, const OnnxNode &node) -> Result {
+          Values ins = node.presentInputs();
+          for (Value v : ins)
+            if (!isFloat(elementTypeOf(v)) || elementTypeOf(v) != elementTypeOf(ins[0]))
+              return node.error() << "needs floating-point operands of one type", failure();
+          return lowerBroadcast(b, node, ins, variadicMean);
+        }));
+  t.add("Mod", 10, OpEntry::form(broadcastWithArity(2), [](OpBuilder &b, const OnnxNode &node) -> Result {
+          Value x = node.input(0), y = node.input(1);
+          if (elementTypeOf(x) != elementTypeOf(y))
+            return node.error() << "operands have different element types", failure();
+          if (elementTypeOf(x).isInteger(1))
+            return node.error() << "needs numeric operands", failure();
+          return lowerBroadcast(b, node, ValueRange{x, y}, mod);
+        }));
+  addNary(t, "Sign", 9, 1, sign, [](V a) -> R { return a[0] > 0 ? 1 : a[0] < 0 ? -1 : 0; });
+  addFloatUnary(t, "Reciprocal", 6, reciprocal);
+  addFloatUnary(t, "Floor", 6, unaryMath<math::FloorOp>);
+  addFloatUnary(t, "Ceil", 6, unaryMath<math::CeilOp>);
+  addFloatUnary(t, "Round", 11, unaryMath<math::RoundEvenOp>);
+  addFloatUnary(t, "Sin", 7, unaryMath<math::SinOp>);
+  addFloatUnary(t, "Cos", 7, unaryMath<math::CosOp>);
+  addFloatUnary(t, "Tan", 7, unaryMath<math::TanOp>);
+  addFloatUnary(t, "Asin", 7, unaryMath<math::AsinOp>);
+  addFloatUnary(t, "Acos", 7, unaryMath<math::AcosOp>);
+  addFloatUnary(t, "Atan", 7, unaryMath<math::AtanOp>);
+  addFloatUnary(t, "Sinh", 9, unaryMath<math::SinhOp>);
+  addFloatUnary(t, "Cosh", 9, unaryMath<math::CoshOp>);
+  addFloatUnary(t, "Asinh", 9, unaryMath<math::AsinhOp>);
+  addFloatUnary(t, "Acosh", 9, unaryMath<math::AcoshOp>);
+  addFloatUnary(t, "Atanh", 9, unaryMath<math::AtanhOp>);
 }
 
 } // namespace nnm::onnx_to_linalg

@@ -159,6 +159,8 @@ const OpTable &OpTable::get() {
     addIndexingOps(t);
     addNormalizationOps(t);
     addLossOps(t);
+    addLogicalOps(t);
+    addActivationOps(t);
     return t;
   }();
   return table;

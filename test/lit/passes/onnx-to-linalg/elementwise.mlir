@@ -53,3 +53,47 @@ func.func @shape_gather_fold(%x: tensor<2x3x4xf32>) -> tensor<*xf32> {
   %r = "onnx.Reshape"(%x, %sh) {onnx.opset = 13 : i64} : (tensor<2x3x4xf32>, tensor<2xi64>) -> tensor<*xf32>
   return %r : tensor<*xf32>
 }
+
+// -----
+
+// Integer Mod with fmod = 0 takes the divisor's sign (numpy's mod).
+// CHECK-LABEL: func.func @mod_int
+// CHECK: arith.remsi
+// CHECK: arith.addi
+// CHECK: arith.select
+func.func @mod_int(%a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<*xi32> {
+  %0 = "onnx.Mod"(%a, %b) {onnx.opset = 13 : i64} : (tensor<4xi32>, tensor<4xi32>) -> tensor<*xi32>
+  return %0 : tensor<*xi32>
+}
+
+// -----
+
+// Sum is variadic and broadcasts.
+// CHECK-LABEL: func.func @sum3
+// CHECK-SAME: -> tensor<2x3xf32>
+// CHECK: arith.addf
+// CHECK: arith.addf
+func.func @sum3(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %c: tensor<2x1xf32>) -> tensor<*xf32> {
+  %0 = "onnx.Sum"(%a, %b, %c) {onnx.opset = 13 : i64} : (tensor<2x3xf32>, tensor<3xf32>, tensor<2x1xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+// CastLike takes the element type of its second input.
+// CHECK-LABEL: func.func @castlike
+// CHECK-SAME: -> tensor<4xf64>
+// CHECK: arith.extf
+func.func @castlike(%a: tensor<4xf32>, %like: tensor<1xf64>) -> tensor<*xf64> {
+  %0 = "onnx.CastLike"(%a, %like) {onnx.opset = 19 : i64} : (tensor<4xf32>, tensor<1xf64>) -> tensor<*xf64>
+  return %0 : tensor<*xf64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @round_even
+// CHECK: math.roundeven
+func.func @round_even(%a: tensor<4xf32>) -> tensor<*xf32> {
+  %0 = "onnx.Round"(%a) {onnx.opset = 11 : i64} : (tensor<4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}

@@ -172,3 +172,27 @@ func.func @cumsum_axis_not_constant(%x: tensor<2x3xf32>, %a: tensor<i64>) -> ten
   %0 = "onnx.CumSum"(%x, %a) {onnx.opset = 14 : i64} : (tensor<2x3xf32>, tensor<i64>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @bitshift_bad_direction(%a: tensor<3xi32>, %b: tensor<3xi32>) -> tensor<*xi32> {
+  // expected-error @+1 {{BitShift (opset 11): direction must be LEFT or RIGHT, got 'UP'}}
+  %0 = "onnx.BitShift"(%a, %b) {onnx.opset = 11 : i64, direction = "UP"} : (tensor<3xi32>, tensor<3xi32>) -> tensor<*xi32>
+  return %0 : tensor<*xi32>
+}
+
+// -----
+
+func.func @prelu_slope_too_big(%x: tensor<3xf32>, %s: tensor<2x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{slope does not broadcast to the shape of X}}
+  %0 = "onnx.PRelu"(%x, %s) {onnx.opset = 16 : i64} : (tensor<3xf32>, tensor<2x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @where_not_bool(%c: tensor<3xf32>, %x: tensor<3xf32>, %y: tensor<3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{condition must be bool}}
+  %0 = "onnx.Where"(%c, %x, %y) {onnx.opset = 16 : i64} : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}

@@ -201,6 +201,8 @@ void addAttentionOps(OpTable &table);
 void addIndexingOps(OpTable &table);
 void addNormalizationOps(OpTable &table);
 void addLossOps(OpTable &table);
+void addLogicalOps(OpTable &table);
+void addActivationOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
