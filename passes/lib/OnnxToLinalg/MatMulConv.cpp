@@ -788,8 +788,8 @@ Result lowerCol2Im(OpBuilder &b, const OnnxNode &node) {
           auto [ok, pos] = tapSource(nb, nl, linalg::IndexOp::create(nb, nl, 2 + i), k,
                                      g->pads[i], g->dilations[i], g->strides[i], g->blocks[i]);
           valid = arith::AndIOp::create(nb, nl, valid, ok);
-          kFlat = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, kFlat, c(g->block[i])),
-                                        k);
+          kFlat = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, kFlat, c(g->block[i])), k);
           bFlat = arith::AddIOp::create(
               nb, nl, arith::MulIOp::create(nb, nl, bFlat, c(g->blocks[i])), pos);
         }
