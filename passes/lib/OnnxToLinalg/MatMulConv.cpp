@@ -307,14 +307,13 @@ FailureOr<SmallVector<int64_t>> windowOutput(const OnnxNode &node, ArrayRef<int6
 
 namespace {
 
-/// [N, M, spatial...] for 1-D and 2-D convolutions.
+/// [N, M, spatial...] for convolutions over any number of spatial dims.
 LogicalResult inferConv(const OnnxNode &node, Types &out) {
   if (failed(requireRanked(node, 3)) || !node.input(0) || !node.input(1))
     return node.error() << "needs ranked X and W";
   auto xs = shapeOf(node.input(0)), ws = shapeOf(node.input(1));
-  if ((xs.size() != 3 && xs.size() != 4) || ws.size() != xs.size())
-    return node.error() << "only 1-D and 2-D convolution (rank-3/4 input and weight) is "
-                           "supported";
+  if (xs.size() < 3 || ws.size() != xs.size())
+    return node.error() << "X and W must have the same rank (>= 3)";
   size_t n = xs.size() - 2;
   SmallVector<int64_t> kernel(ws.begin() + 2, ws.end());
   auto strides = spatialAttr(node, "strides", n, 1);
@@ -331,13 +330,107 @@ LogicalResult inferConv(const OnnxNode &node, Types &out) {
   return success();
 }
 
+/// Adds a per-channel bias [M] to y [N, M, spatial...].
+FailureOr<Value> addChannelBias(OpBuilder &b, const OnnxNode &node, Value y, Value bias) {
+  auto ys = shapeOf(y);
+  if (shapeOf(bias) != SmallVector<int64_t>{ys[1]})
+    return node.error() << "bias must have shape [" << ys[1] << "]", failure();
+  SmallVector<int64_t> bs(ys.size() - 1, 1);
+  bs[0] = ys[1];
+  Location l = node.loc();
+  Value bb = reshapeTo(b, l, bias, bs);
+  return buildElementwise(b, l, ValueRange{y, bb}, ys, elementTypeOf(y),
+                          [](OpBuilder &nb, Location nl, ValueRange a) {
+                            return addS(nb, nl, a[0], a[1]);
+                          });
+}
+
+/// A grouped convolution over n spatial dims (any n) as one linalg.generic with
+/// loops [batch, group, out channel, out..., in channel, taps...].
+Value convGeneric(OpBuilder &b, Location l, Value xp, Value w, int64_t group,
+                  ArrayRef<int64_t> strides, ArrayRef<int64_t> dil, ArrayRef<int64_t> out) {
+  MLIRContext *ctx = b.getContext();
+  auto ps = shapeOf(xp), ws = shapeOf(w);
+  unsigned n = ws.size() - 2, loops = 4 + 2 * n;
+  int64_t cg = ws[1], mg = ws[0] / group;
+  SmallVector<int64_t> xgShape = {ps[0], group, cg}, wgShape = {group, mg, cg},
+                       ygShape = {ps[0], group, mg};
+  xgShape.append(ps.begin() + 2, ps.end());
+  wgShape.append(ws.begin() + 2, ws.end());
+  ygShape.append(out.begin(), out.end());
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  // Loops: n=0, g=1, m=2, o_i=3+i, c=3+n, k_i=4+n+i.
+  SmallVector<AffineExpr> xe = {d(0), d(1), d(3 + n)}, we = {d(1), d(2), d(3 + n)},
+                          ye = {d(0), d(1), d(2)};
+  for (unsigned i = 0; i < n; ++i) {
+    xe.push_back(d(3 + i) * strides[i] + d(4 + n + i) * dil[i]);
+    we.push_back(d(4 + n + i));
+    ye.push_back(d(3 + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, xe, ctx),
+                                 AffineMap::get(loops, 0, we, ctx),
+                                 AffineMap::get(loops, 0, ye, ctx)};
+  SmallVector<utils::IteratorType> iters(3 + n, utils::IteratorType::parallel);
+  iters.append(1 + n, utils::IteratorType::reduction);
+  Type elt = elementTypeOf(xp);
+  Value init = filledTensor(b, l, ygShape, scalarConst(b, l, elt, 0));
+  auto op = linalg::GenericOp::create(
+      b, l, TypeRange{init.getType()},
+      ValueRange{reshapeTo(b, l, xp, xgShape), reshapeTo(b, l, w, wgShape)}, ValueRange{init},
+      maps, iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        linalg::YieldOp::create(nb, nl, addS(nb, nl, a[2], mulS(nb, nl, a[0], a[1])));
+      });
+  SmallVector<int64_t> yShape = {ps[0], ws[0]};
+  yShape.append(out.begin(), out.end());
+  return reshapeTo(b, l, op.getResult(0), yShape);
+}
+
+/// Convolutions over 3 or more spatial dims (no named linalg op with groups).
+Result lowerConvND(OpBuilder &b, const OnnxNode &node) {
+  Location l = node.loc();
+  Value x = node.input(0), w = node.input(1), bias = node.input(2);
+  auto xs = shapeOf(x), ws = shapeOf(w);
+  size_t n = xs.size() - 2;
+  if (ws.size() != xs.size())
+    return node.error() << "X and W must have the same rank", failure();
+  if (elementTypeOf(x) != elementTypeOf(w) || (bias && elementTypeOf(bias) != elementTypeOf(x)))
+    return node.error() << "operands have different element types", failure();
+  int64_t group = node.getInt("group", 1);
+  if (group < 1 || xs[1] % group || ws[0] % group || ws[1] * group != xs[1])
+    return node.error() << "group " << group << " does not divide channels (input " << xs[1]
+                        << ", weight " << ws[1] << "x" << group << ")", failure();
+  SmallVector<int64_t> kernel(ws.begin() + 2, ws.end());
+  if (auto ks = node.getInts("kernel_shape"); ks && SmallVector<int64_t>(*ks) != kernel)
+    return node.error() << "kernel_shape does not match the weight", failure();
+  auto strides = spatialAttr(node, "strides", n, 1);
+  auto dil = spatialAttr(node, "dilations", n, 1);
+  if (failed(strides) || failed(dil))
+    return failure();
+  SmallVector<int64_t> in(xs.begin() + 2, xs.end());
+  auto pads = resolvePads(node, in, kernel, *strides, *dil);
+  auto out = windowOutput(node, in, kernel, *strides, *dil);
+  if (failed(pads) || failed(out))
+    return failure();
+  Type elt = elementTypeOf(x);
+  Value xp = padSpatial(b, l, x, *pads, scalarConst(b, l, elt, 0));
+  Value y = convGeneric(b, l, xp, w, group, *strides, *dil, *out);
+  if (bias) {
+    auto yb = addChannelBias(b, node, y, bias);
+    if (failed(yb))
+      return failure();
+    y = *yb;
+  }
+  return Values{y};
+}
+
 Result lowerConv(OpBuilder &b, const OnnxNode &node) {
   Location l = node.loc();
   Value x = node.input(0), w = node.input(1), bias = node.input(2);
   auto xs = shapeOf(x), ws = shapeOf(w);
+  if (xs.size() > 4)
+    return lowerConvND(b, node);
   if (xs.size() != 4 || ws.size() != 4)
-    return node.error() << "only 1-D and 2-D convolution (rank-3/4 input and weight) is supported",
-           failure();
+    return node.error() << "X and W must have the same rank (>= 3)", failure();
   if (elementTypeOf(x) != elementTypeOf(w) || (bias && elementTypeOf(bias) != elementTypeOf(x)))
     return node.error() << "operands have different element types", failure();
   int64_t group = node.getInt("group", 1);
@@ -384,15 +477,331 @@ Result lowerConv(OpBuilder &b, const OnnxNode &node) {
     y = reshapeTo(b, l, yg, {xs[0], cout, out[0], out[1]});
   }
   if (bias) {
-    if (shapeOf(bias) != SmallVector<int64_t>{cout})
-      return node.error() << "bias must have shape [" << cout << "]", failure();
-    Value bb = reshapeTo(b, l, bias, {cout, 1, 1});
-    y = buildElementwise(b, l, ValueRange{y, bb}, shapeOf(y), elt,
-                         [](OpBuilder &nb, Location nl, ValueRange a) {
-                           return addS(nb, nl, a[0], a[1]);
-                         });
+    auto yb = addChannelBias(b, node, y, bias);
+    if (failed(yb))
+      return failure();
+    y = *yb;
   }
   return Values{y};
+}
+
+// ConvTranspose and Col2Im ----------------------------------------------------------
+//
+// Both scatter every input element over a window of the output. They are
+// written as gathers instead: each output position o visits every tap k and
+// reads the input element i with i * stride = o + pad_begin - k * dilation
+// when that has an integral solution inside the input (index arithmetic and
+// tensor.extract, the contribution selected away otherwise).
+
+/// The input position feeding output position `o` through tap `k` along one
+/// spatial dim: {in range and on the stride, the position (0 when not)}.
+std::pair<Value, Value> tapSource(OpBuilder &b, Location l, Value o, Value k, int64_t padBegin,
+                                  int64_t dilation, int64_t stride, int64_t inSize) {
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, l, v).getResult(); };
+  auto cmp = [&](arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, l, p, x, y).getResult();
+  };
+  Value t = arith::SubIOp::create(b, l, arith::AddIOp::create(b, l, o, c(padBegin)),
+                                  arith::MulIOp::create(b, l, k, c(dilation)));
+  Value q = arith::DivSIOp::create(b, l, t, c(stride));
+  Value r = arith::RemSIOp::create(b, l, t, c(stride));
+  Value inRange = arith::AndIOp::create(b, l, cmp(arith::CmpIPredicate::sge, t, c(0)),
+                                        cmp(arith::CmpIPredicate::slt, q, c(inSize)));
+  Value valid = arith::AndIOp::create(b, l, inRange, cmp(arith::CmpIPredicate::eq, r, c(0)));
+  return {valid, arith::SelectOp::create(b, l, inRange, q, c(0)).getResult()};
+}
+
+/// Begin pads and output sizes of a ConvTranspose over spatial sizes `in`
+/// (kDyn where unknown), as the ONNX reference computes them.
+struct TransposeGeometry {
+  SmallVector<int64_t> strides, dilations, padBegin, out;
+};
+
+FailureOr<TransposeGeometry> transposeGeometry(const OnnxNode &node, ArrayRef<int64_t> in,
+                                               ArrayRef<int64_t> kernel) {
+  size_t n = in.size();
+  TransposeGeometry g;
+  auto s = spatialAttr(node, "strides", n, 1);
+  auto d = spatialAttr(node, "dilations", n, 1);
+  if (failed(s) || failed(d))
+    return failure();
+  g.strides = *s;
+  g.dilations = *d;
+  if (auto ks = node.getInts("kernel_shape"); ks && SmallVector<int64_t>(*ks) != kernel)
+    return node.error() << "kernel_shape does not match the weight", failure();
+  SmallVector<int64_t> outPad(n, 0);
+  if (auto op = node.getInts("output_padding")) {
+    if (op->size() != n)
+      return node.error() << "output_padding must have " << n << " values", failure();
+    outPad.assign(op->begin(), op->end());
+  }
+  std::optional<SmallVector<int64_t>> outShape;
+  if (auto os = node.getInts("output_shape")) {
+    if (os->size() != n && os->size() != n + 2)
+      return node.error() << "output_shape must have " << n << " values", failure();
+    outShape = SmallVector<int64_t>(os->end() - n, os->end());
+  }
+  std::string autoPad = node.getString("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    return node.error() << "unknown auto_pad '" << autoPad << "'", failure();
+  auto pads = node.getInts("pads");
+  if (pads && pads->size() != 2 * n)
+    return node.error() << "pads must have " << 2 * n << " values", failure();
+  bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  g.padBegin.assign(n, 0);
+  g.out.assign(n, kDyn);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t full = in[i] == kDyn ? kDyn
+                                 : (in[i] - 1) * g.strides[i] + outPad[i] +
+                                       (kernel[i] - 1) * g.dilations[i] + 1;
+    if (pads && !same) {
+      g.padBegin[i] = (*pads)[i];
+      g.out[i] = outShape ? (*outShape)[i]
+                          : full == kDyn ? kDyn : full - (*pads)[i] - (*pads)[n + i];
+    } else if (same) {
+      int64_t target = outShape ? (*outShape)[i] : in[i] == kDyn ? kDyn : in[i] * g.strides[i];
+      g.out[i] = target;
+      if (full != kDyn && target != kDyn) {
+        int64_t total = full - target;
+        int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2); // floor
+        g.padBegin[i] = autoPad == "SAME_UPPER" ? half : total - half;
+      }
+    } else {
+      g.out[i] = outShape ? (*outShape)[i] : full;
+    }
+    if (g.out[i] != kDyn && g.out[i] < 1)
+      return node.error() << "the output would be empty", failure();
+  }
+  return g;
+}
+
+/// [N, W[1] * group, out...].
+LogicalResult inferConvTranspose(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 3)) || !node.input(0) || !node.input(1))
+    return node.error() << "needs ranked X and W";
+  auto xs = shapeOf(node.input(0)), ws = shapeOf(node.input(1));
+  if (xs.size() < 3 || ws.size() != xs.size())
+    return node.error() << "X and W must have the same rank (>= 3)";
+  int64_t group = node.getInt("group", 1);
+  if (group < 1)
+    return node.error() << "group must be positive";
+  auto g = transposeGeometry(node, SmallVector<int64_t>(xs.begin() + 2, xs.end()),
+                             SmallVector<int64_t>(ws.begin() + 2, ws.end()));
+  if (failed(g))
+    return failure();
+  SmallVector<int64_t> shape = {xs[0], ws[1] == kDyn ? kDyn : ws[1] * group};
+  shape.append(g->out.begin(), g->out.end());
+  out.push_back(tensorOf(shape, elementTypeOf(node.input(0))));
+  return success();
+}
+
+Result lowerConvTranspose(OpBuilder &b, const OnnxNode &node) {
+  Location l = node.loc();
+  MLIRContext *ctx = b.getContext();
+  Value x = node.input(0), w = node.input(1), bias = node.input(2);
+  if (!x || !w)
+    return node.error() << "needs X and W", failure();
+  auto xs = shapeOf(x), ws = shapeOf(w);
+  if (xs.size() < 3 || ws.size() != xs.size())
+    return node.error() << "X and W must have the same rank (>= 3)", failure();
+  if (elementTypeOf(x) != elementTypeOf(w) || (bias && elementTypeOf(bias) != elementTypeOf(x)))
+    return node.error() << "operands have different element types", failure();
+  int64_t group = node.getInt("group", 1);
+  if (group < 1 || xs[1] % group || ws[0] != xs[1])
+    return node.error() << "W must have " << xs[1] << " input channels divisible by group "
+                        << group, failure();
+  unsigned n = xs.size() - 2;
+  SmallVector<int64_t> in(xs.begin() + 2, xs.end()), kernel(ws.begin() + 2, ws.end());
+  auto g = transposeGeometry(node, in, kernel);
+  if (failed(g))
+    return failure();
+  int64_t cg = xs[1] / group, mg = ws[1];
+  SmallVector<int64_t> wgShape = {group, cg, mg}, ygShape = {xs[0], group, mg};
+  wgShape.append(kernel.begin(), kernel.end());
+  ygShape.append(g->out.begin(), g->out.end());
+  // Loops: n=0, g=1, m=2, o_i=3+i, c=3+n, k_i=4+n+i.
+  unsigned loops = 4 + 2 * n;
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> we = {d(1), d(3 + n), d(2)}, ye = {d(0), d(1), d(2)};
+  for (unsigned i = 0; i < n; ++i) {
+    we.push_back(d(4 + n + i));
+    ye.push_back(d(3 + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, we, ctx),
+                                 AffineMap::get(loops, 0, ye, ctx)};
+  SmallVector<utils::IteratorType> iters(3 + n, utils::IteratorType::parallel);
+  iters.append(1 + n, utils::IteratorType::reduction);
+  Type elt = elementTypeOf(x);
+  Value init = filledTensor(b, l, ygShape, scalarConst(b, l, elt, 0));
+  auto op = linalg::GenericOp::create(
+      b, l, TypeRange{init.getType()}, ValueRange{reshapeTo(b, l, w, wgShape)},
+      ValueRange{init}, maps, iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value gi = linalg::IndexOp::create(nb, nl, 1), ci = linalg::IndexOp::create(nb, nl, 3 + n);
+        Value ch = arith::AddIOp::create(
+            nb, nl, arith::MulIOp::create(nb, nl, gi, arith::ConstantIndexOp::create(nb, nl, cg)),
+            ci);
+        SmallVector<Value> coords = {linalg::IndexOp::create(nb, nl, 0), ch};
+        Value valid = arith::ConstantIntOp::create(nb, nl, 1, 1);
+        for (unsigned i = 0; i < n; ++i) {
+          auto [ok, pos] = tapSource(nb, nl, linalg::IndexOp::create(nb, nl, 3 + i),
+                                     linalg::IndexOp::create(nb, nl, 4 + n + i), g->padBegin[i],
+                                     g->dilations[i], g->strides[i], in[i]);
+          valid = arith::AndIOp::create(nb, nl, valid, ok);
+          coords.push_back(pos);
+        }
+        Value xv = tensor::ExtractOp::create(nb, nl, x, coords);
+        Value sum = addS(nb, nl, a[1], mulS(nb, nl, xv, a[0]));
+        linalg::YieldOp::create(nb, nl,
+                                arith::SelectOp::create(nb, nl, valid, sum, a[1]).getResult());
+      });
+  SmallVector<int64_t> yShape = {xs[0], group * mg};
+  yShape.append(g->out.begin(), g->out.end());
+  Value y = reshapeTo(b, l, op.getResult(0), yShape);
+  if (bias) {
+    auto yb = addChannelBias(b, node, y, bias);
+    if (failed(yb))
+      return failure();
+    y = *yb;
+  }
+  return Values{y};
+}
+
+/// Col2Im geometry: image and block sizes (constant inputs), pads, strides,
+/// dilations and the number of blocks per spatial dim.
+struct Col2ImGeometry {
+  SmallVector<int64_t> image, block, pads, strides, dilations, blocks;
+};
+
+FailureOr<Col2ImGeometry> col2ImGeometry(const OnnxNode &node, bool lowering) {
+  auto image = constantIntsOf(node, 1, lowering ? "image_shape" : nullptr);
+  auto block = constantIntsOf(node, 2, lowering ? "block_shape" : nullptr);
+  if (!image || !block)
+    return failure();
+  size_t n = image->size();
+  if (block->size() != n || n == 0)
+    return node.error() << "image_shape and block_shape must have the same length", failure();
+  Col2ImGeometry g;
+  g.image.assign(image->begin(), image->end());
+  g.block.assign(block->begin(), block->end());
+  auto s = spatialAttr(node, "strides", n, 1);
+  auto d = spatialAttr(node, "dilations", n, 1);
+  if (failed(s) || failed(d))
+    return failure();
+  g.strides = *s;
+  g.dilations = *d;
+  g.pads.assign(2 * n, 0);
+  if (auto p = node.getInts("pads")) {
+    if (p->size() != 2 * n)
+      return node.error() << "pads must have " << 2 * n << " values", failure();
+    g.pads.assign(p->begin(), p->end());
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (g.block[i] < 1 || g.image[i] < 1)
+      return node.error() << "image_shape and block_shape must be positive", failure();
+    int64_t span =
+        g.image[i] + g.pads[i] + g.pads[n + i] - (g.block[i] - 1) * g.dilations[i] - 1;
+    if (span < 0)
+      return node.error() << "the block is larger than the padded image", failure();
+    g.blocks.push_back(span / g.strides[i] + 1);
+  }
+  return g;
+}
+
+/// [N, C, image...] with C = input dim 1 / prod(block_shape).
+LogicalResult inferCol2Im(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 3)) || !node.input(0) || !node.input(1) || !node.input(2))
+    return node.error() << "needs input, image_shape and block_shape";
+  auto xs = shapeOf(node.input(0));
+  if (xs.size() != 3)
+    return node.error() << "input must have rank 3 [N, C * prod(block_shape), L]";
+  Type elt = elementTypeOf(node.input(0));
+  if (!constantOf(node.input(1)) || !constantOf(node.input(2))) {
+    auto it = node.inputType(1);
+    int64_t n = it && it.hasStaticShape() && it.getRank() == 1 ? it.getDimSize(0) : 0;
+    if (!n)
+      return node.error() << "image_shape must be a 1-D tensor of known length";
+    SmallVector<int64_t> shape(2 + n, kDyn);
+    shape[0] = xs[0];
+    out.push_back(tensorOf(shape, elt));
+    return success();
+  }
+  auto g = col2ImGeometry(node, /*lowering=*/false);
+  if (failed(g))
+    return failure();
+  int64_t bp = productOf(g->block);
+  if (xs[1] != kDyn && xs[1] % bp)
+    return node.error() << "input dim 1 (" << xs[1] << ") is not a multiple of prod(block_shape) ("
+                        << bp << ")";
+  if (xs[2] != kDyn && xs[2] != productOf(g->blocks))
+    return node.error() << "input dim 2 (" << xs[2] << ") must be the number of blocks ("
+                        << productOf(g->blocks) << ")";
+  SmallVector<int64_t> shape = {xs[0], xs[1] == kDyn ? kDyn : xs[1] / bp};
+  shape.append(g->image.begin(), g->image.end());
+  out.push_back(tensorOf(shape, elt));
+  return success();
+}
+
+/// Col2Im: y[n, c, p...] sums input[n, c * prod(block) + flat(k), flat(b)]
+/// over the block taps k whose block b covers p.
+Result lowerCol2Im(OpBuilder &b, const OnnxNode &node) {
+  Location l = node.loc();
+  MLIRContext *ctx = b.getContext();
+  Value x = node.input(0);
+  if (!x || !node.input(1) || !node.input(2))
+    return node.error() << "needs input, image_shape and block_shape", failure();
+  auto xs = shapeOf(x);
+  auto g = col2ImGeometry(node, /*lowering=*/true);
+  if (failed(g))
+    return failure();
+  unsigned n = g->image.size();
+  int64_t bp = productOf(g->block);
+  if (xs.size() != 3 || xs[1] % bp || xs[2] != productOf(g->blocks))
+    return node.error() << "input must be [N, C * prod(block_shape), number of blocks]",
+           failure();
+  SmallVector<int64_t> yShape = {xs[0], xs[1] / bp};
+  yShape.append(g->image.begin(), g->image.end());
+  // Loops: n=0, c=1, p_i=2+i, k_i=2+n+i.
+  unsigned loops = 2 + 2 * n;
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> ke, ye = {d(0), d(1)};
+  for (unsigned i = 0; i < n; ++i) {
+    ke.push_back(d(2 + n + i));
+    ye.push_back(d(2 + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, ke, ctx),
+                                 AffineMap::get(loops, 0, ye, ctx)};
+  SmallVector<utils::IteratorType> iters(2 + n, utils::IteratorType::parallel);
+  iters.append(n, utils::IteratorType::reduction);
+  Type elt = elementTypeOf(x);
+  Value init = filledTensor(b, l, yShape, scalarConst(b, l, elt, 0));
+  Value taps = emptyTensor(b, l, g->block, elt);
+  auto op = linalg::GenericOp::create(
+      b, l, TypeRange{init.getType()}, ValueRange{taps}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(nb, nl, v); };
+        Value ch = arith::MulIOp::create(nb, nl, linalg::IndexOp::create(nb, nl, 1), c(bp));
+        Value kFlat = c(0), bFlat = c(0);
+        Value valid = arith::ConstantIntOp::create(nb, nl, 1, 1);
+        for (unsigned i = 0; i < n; ++i) {
+          Value k = linalg::IndexOp::create(nb, nl, 2 + n + i);
+          auto [ok, pos] = tapSource(nb, nl, linalg::IndexOp::create(nb, nl, 2 + i), k,
+                                     g->pads[i], g->dilations[i], g->strides[i], g->blocks[i]);
+          valid = arith::AndIOp::create(nb, nl, valid, ok);
+          kFlat = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, kFlat, c(g->block[i])), k);
+          bFlat = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, bFlat, c(g->blocks[i])), pos);
+        }
+        Value xv = tensor::ExtractOp::create(
+            nb, nl, x,
+            ValueRange{linalg::IndexOp::create(nb, nl, 0), arith::AddIOp::create(nb, nl, ch, kFlat),
+                       bFlat});
+        Value sum = addS(nb, nl, a[1], xv);
+        linalg::YieldOp::create(nb, nl,
+                                arith::SelectOp::create(nb, nl, valid, sum, a[1]).getResult());
+      });
+  return Values{op.getResult(0)};
 }
 
 } // namespace
@@ -402,6 +811,8 @@ void addMatMulConvOps(OpTable &t) {
   t.add("Gemm", 1, OpEntry::upgradedBy(dropAttrs(7, {"broadcast"}))); // C broadcast flag
   t.add("Gemm", 7, OpEntry::form(inferGemm, lowerGemm)); // C optional from 11
   t.add("Conv", 1, OpEntry::form(inferConv, liftOneDimensional(lowerConv)));
+  t.add("ConvTranspose", 1, OpEntry::form(inferConvTranspose, lowerConvTranspose));
+  t.add("Col2Im", 18, OpEntry::form(inferCol2Im, lowerCol2Im));
 }
 
 } // namespace nnm::onnx_to_linalg

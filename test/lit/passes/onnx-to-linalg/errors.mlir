@@ -32,18 +32,35 @@ func.func @gemm_mixed_types(%a: tensor<2x3xf32>, %b: tensor<3x4xf64>) -> tensor<
 
 // -----
 
-func.func @maxpool_indices_output(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) {
-  // expected-error @+1 {{MaxPool (opset 12): the Indices output is not supported}}
-  %0:2 = "onnx.MaxPool"(%x) {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, onnx.opset = 12 : i64} : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
+func.func @maxpool_indices_storage_order(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) {
+  // expected-error @+1 {{MaxPool (opset 12): storage_order must be 0 or 1}}
+  %0:2 = "onnx.MaxPool"(%x) {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, storage_order = 2 : i64, onnx.opset = 12 : i64} : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
   return %0#0, %0#1 : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>
 }
 
 // -----
 
-func.func @avgpool_3d(%x: tensor<1x1x4x4x4xf32>) -> tensor<1x1x2x2x2xf32> {
-  // expected-error @+1 {{AveragePool (opset 11): only 1-D and 2-D pooling (rank-3/4 input) is supported}}
-  %0 = "onnx.AveragePool"(%x) {kernel_shape = array<i64: 2, 2, 2>, strides = array<i64: 2, 2, 2>, onnx.opset = 11 : i64} : (tensor<1x1x4x4x4xf32>) -> tensor<1x1x2x2x2xf32>
+func.func @avgpool_kernel_rank(%x: tensor<1x1x4x4x4xf32>) -> tensor<1x1x2x2x2xf32> {
+  // expected-error @+1 {{AveragePool (opset 11): kernel_shape must have one value per spatial dimension (3)}}
+  %0 = "onnx.AveragePool"(%x) {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2, 2>, onnx.opset = 11 : i64} : (tensor<1x1x4x4x4xf32>) -> tensor<1x1x2x2x2xf32>
   return %0 : tensor<1x1x2x2x2xf32>
+}
+
+// -----
+
+func.func @convtranspose_channels(%x: tensor<1x4x3x3xf32>, %w: tensor<2x2x3x3xf32>) -> tensor<1x2x5x5xf32> {
+  // expected-error @+1 {{ConvTranspose (opset 11): W must have 4 input channels divisible by group 1}}
+  %0 = "onnx.ConvTranspose"(%x, %w) {onnx.opset = 11 : i64} : (tensor<1x4x3x3xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x5x5xf32>
+  return %0 : tensor<1x2x5x5xf32>
+}
+
+// -----
+
+func.func @col2im_image_shape_need_constant(%x: tensor<1x4x4xf32>, %img: tensor<2xi64>) -> tensor<1x1x3x3xf32> {
+  %block = arith.constant dense<[2, 2]> : tensor<2xi64>
+  // expected-error @+1 {{Col2Im (opset 18): input 1 (image_shape) must be an integer tensor known at compile time}}
+  %0 = "onnx.Col2Im"(%x, %img, %block) {onnx.opset = 18 : i64} : (tensor<1x4x4xf32>, tensor<2xi64>, tensor<2xi64>) -> tensor<1x1x3x3xf32>
+  return %0 : tensor<1x1x3x3xf32>
 }
 
 // -----

@@ -150,3 +150,95 @@ func.func @global_avgpool(%x: tensor<1x3x5x7xf32>) -> tensor<1x3x1x1xf32> {
   %0 = "onnx.GlobalAveragePool"(%x) {onnx.opset = 1 : i64} : (tensor<1x3x5x7xf32>) -> tensor<1x3x1x1xf32>
   return %0 : tensor<1x3x1x1xf32>
 }
+
+// -----
+
+// 3-D MaxPool: one linalg.generic whose window taps are reduction loops.
+// CHECK-LABEL: func.func @maxpool_3d
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK-SAME: ins(%arg0, %{{.*}} : tensor<1x2x4x4x4xf32>, tensor<2x2x2xf32>)
+// CHECK: arith.maximumf
+// CHECK: -> tensor<1x2x2x2x2xf32>
+func.func @maxpool_3d(%x: tensor<1x2x4x4x4xf32>) -> tensor<1x2x2x2x2xf32> {
+  %0 = "onnx.MaxPool"(%x) {kernel_shape = array<i64: 2, 2, 2>, strides = array<i64: 2, 2, 2>, onnx.opset = 12 : i64} : (tensor<1x2x4x4x4xf32>) -> tensor<1x2x2x2x2xf32>
+  return %0 : tensor<1x2x2x2x2xf32>
+}
+
+// -----
+
+// MaxPool's Indices: value and flat index reduce together; the first maximum
+// of a window wins (strict ogt, or no index yet).
+// CHECK-LABEL: func.func @maxpool_indices
+// CHECK: %[[IDX:.*]] = linalg.fill ins(%c-1_i64 : i64)
+// CHECK: %{{.*}}:2 = linalg.generic
+// CHECK-SAME: outs(%{{.*}}, %[[IDX]] : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
+// CHECK: %[[FLAT:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK: %[[GT:.*]] = arith.cmpf ogt
+// CHECK: %[[NONE:.*]] = arith.cmpi slt
+// CHECK: %[[ANY:.*]] = arith.ori %[[GT]], %[[NONE]]
+// CHECK: %[[TAKE:.*]] = arith.andi %{{.*}}, %[[ANY]]
+// CHECK: arith.select %[[TAKE]], %in, %out : f32
+// CHECK: arith.select %[[TAKE]], %[[FLAT]], %out_1 : i64
+func.func @maxpool_indices(%x: tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>) {
+  %0:2 = "onnx.MaxPool"(%x) {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, onnx.opset = 12 : i64} : (tensor<1x1x4x4xf32>) -> (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>)
+  return %0#0, %0#1 : tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>
+}
+
+// -----
+
+// LpPool p = 3: sum of |x|^3 over the window, then the cube root.
+// CHECK-LABEL: func.func @lppool
+// CHECK: linalg.generic
+// CHECK: math.absf
+// CHECK: math.powf
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: arith.constant 0.333333343 : f32
+// CHECK: math.powf
+func.func @lppool(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x4x4xf32> {
+  %0 = "onnx.LpPool"(%x) {kernel_shape = array<i64: 2, 2>, p = 3 : i64, onnx.opset = 18 : i64} : (tensor<1x1x5x5xf32>) -> tensor<1x1x4x4xf32>
+  return %0 : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// GlobalLpPool p = 2: squares summed over H and W, then sqrt.
+// CHECK-LABEL: func.func @globallppool
+// CHECK: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CHECK: arith.mulf %in, %in
+// CHECK: math.sqrt
+// CHECK-SAME: f32
+func.func @globallppool(%x: tensor<1x3x5x5xf32>) -> tensor<1x3x1x1xf32> {
+  %0 = "onnx.GlobalLpPool"(%x) {p = 2 : i64, onnx.opset = 2 : i64} : (tensor<1x3x5x5xf32>) -> tensor<1x3x1x1xf32>
+  return %0 : tensor<1x3x1x1xf32>
+}
+
+// -----
+
+// GlobalMaxPool: a max reduction over H and W from -inf.
+// CHECK-LABEL: func.func @globalmaxpool
+// CHECK: arith.constant 0xFF800000 : f32
+// CHECK: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x3x1x1xf32>
+func.func @globalmaxpool(%x: tensor<1x3x5x5xf32>) -> tensor<1x3x1x1xf32> {
+  %0 = "onnx.GlobalMaxPool"(%x) {onnx.opset = 1 : i64} : (tensor<1x3x5x5xf32>) -> tensor<1x3x1x1xf32>
+  return %0 : tensor<1x3x1x1xf32>
+}
+
+// -----
+
+// MaxUnpool: a flat scatter into the inferred 4x4 shape, then zero end padding
+// up to output_shape.
+// CHECK-LABEL: func.func @maxunpool
+// CHECK: scf.for
+// CHECK: tensor.insert {{.*}} : tensor<16xf32>
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x1x4x4xf32>
+// CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0] high[0, 0, 1, 1]
+// CHECK: } : tensor<1x1x4x4xf32> to tensor<1x1x5x5xf32>
+func.func @maxunpool(%x: tensor<1x1x2x2xf32>, %i: tensor<1x1x2x2xi64>) -> tensor<1x1x5x5xf32> {
+  %s = arith.constant dense<[1, 1, 5, 5]> : tensor<4xi64>
+  %0 = "onnx.MaxUnpool"(%x, %i, %s) {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, onnx.opset = 11 : i64} : (tensor<1x1x2x2xf32>, tensor<1x1x2x2xi64>, tensor<4xi64>) -> tensor<1x1x5x5xf32>
+  return %0 : tensor<1x1x5x5xf32>
+}
