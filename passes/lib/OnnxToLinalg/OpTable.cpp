@@ -159,6 +159,7 @@ const OpTable &OpTable::get() {
     addIndexingOps(t);
     addNormalizationOps(t);
     addLossOps(t);
+    addQuantizationOps(t);
     return t;
   }();
   return table;

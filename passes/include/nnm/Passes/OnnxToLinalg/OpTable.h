@@ -201,6 +201,7 @@ void addAttentionOps(OpTable &table);
 void addIndexingOps(OpTable &table);
 void addNormalizationOps(OpTable &table);
 void addLossOps(OpTable &table);
+void addQuantizationOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
