@@ -20,6 +20,8 @@
 
 #include "mlir/IR/AffineMap.h"
 
+#include <iterator>
+
 using namespace mlir;
 
 namespace nnm::onnx_to_linalg {
@@ -36,6 +38,18 @@ bool isQuantizedType(Type t, bool allowI32) {
   return w == 8 || w == 16 || (allowI32 && w == 32 && !it.isUnsigned());
 }
 
+/// Names of the ONNX types NNModel has no row for (messages only).
+std::string unsupportedTypeName(int64_t code) {
+  static const char *names[] = {"bfloat16",  "float8e4m3fn", "float8e4m3fnuz",
+                                "float8e5m2", "float8e5m2fnuz", "uint4",
+                                "int4",       "float4e2m1",   "float8e8m0",
+                                "uint2",      "int2",         "float6e2m3",
+                                "float6e3m2"};
+  if (code >= 16 && code < 16 + int64_t(std::size(names)))
+    return names[code - 16];
+  return "type " + std::to_string(code);
+}
+
 /// The element type of an ONNX type code held by attribute `name`, or failure
 /// after a diagnostic when it is unknown or not supported.
 FailureOr<Type> typeAttr(const OnnxNode &node, StringRef name) {
@@ -43,7 +57,7 @@ FailureOr<Type> typeAttr(const OnnxNode &node, StringRef name) {
   const ElementType *et = elementTypeForOnnx(code);
   if (!et || !et->supported)
     return node.error() << name << " "
-                        << (et ? std::string(et->name) : std::to_string(code))
+                        << (et ? std::string(et->name) : unsupportedTypeName(code))
                         << " is not supported (float8, 4-bit and 2-bit types are not)",
            failure();
   return toMlirType(et->dtype, node.op->getContext());
@@ -201,9 +215,10 @@ LogicalResult inferQuantize(const OnnxNode &node, Types &out) {
 Result lowerQuantize(OpBuilder &b, const OnnxNode &node) {
   Location l = node.loc();
   Value x = node.input(0), scale = node.input(1), zp = node.input(2);
-  auto outType = quantizeOutputType(node);
-  if (failed(outType))
-    return failure();
+  // The operands here are signless already: the result type (checked by the
+  // shape rule) keeps the signedness.
+  Type outElt = signlessElementType(elementTypeOf(node.op->getResult(0)));
+  bool outUnsigned = node.resultIsUnsigned(0);
   Type xt = elementTypeOf(x), st = elementTypeOf(scale);
   if (!isFloat(xt) && !xt.isInteger(32))
     return node.error() << "x must be float or int32, got " << xt, failure();
@@ -223,8 +238,6 @@ Result lowerQuantize(OpBuilder &b, const OnnxNode &node) {
   auto g = granularityOf(node, shapeOf(x), scale, zp);
   if (failed(g))
     return failure();
-  Type outElt = signlessElementType(*outType);
-  bool outUnsigned = cast<IntegerType>(*outType).isUnsigned();
   bool zpUnsigned = node.isUnsigned(2);
   Values params = {scale};
   if (zp)
@@ -437,13 +450,15 @@ Result lowerMatMulInteger(OpBuilder &b, const OnnxNode &node) {
   return createOrFold(b, l, "MatMul", 13, {*a, *c}, {});
 }
 
-/// Output shape [N, M, spatial...] of a conv with X at input `xi`, W at `wi`.
+/// Output shape [N, M, spatial...] of a conv with X at input `xi`, W at `wi`
+/// (the geometry of onnx.Conv's rule).
 LogicalResult convShape(const OnnxNode &node, unsigned xi, unsigned wi,
                         SmallVector<int64_t> &shape) {
   auto xs = shapeOf(node.input(xi)), ws = shapeOf(node.input(wi));
-  if ((xs.size() != 3 && xs.size() != 4) || ws.size() != xs.size())
-    return node.error() << "only 1-D and 2-D convolution (rank-3/4 input and weight) is "
-                           "supported";
+  // The ranks onnx.Conv lowers are its rule's business (checked when the i32
+  // convolution is built).
+  if (xs.size() < 3 || ws.size() != xs.size())
+    return node.error() << "x and w must have the same rank, at least 3";
   size_t n = xs.size() - 2;
   SmallVector<int64_t> kernel(ws.begin() + 2, ws.end());
   auto strides = spatialAttr(node, "strides", n, 1);
