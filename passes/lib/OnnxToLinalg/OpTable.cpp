@@ -161,6 +161,7 @@ const OpTable &OpTable::get() {
     addLossOps(t);
     addLogicalOps(t);
     addActivationOps(t);
+    addQuantizationOps(t);
     return t;
   }();
   return table;

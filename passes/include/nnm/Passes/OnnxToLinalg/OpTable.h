@@ -203,6 +203,7 @@ void addNormalizationOps(OpTable &table);
 void addLossOps(OpTable &table);
 void addLogicalOps(OpTable &table);
 void addActivationOps(OpTable &table);
+void addQuantizationOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
