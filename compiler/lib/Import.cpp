@@ -410,9 +410,12 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     if (!outs.empty() && outs.front().getDefiningOp() == op) {
       if (failed(onnx_to_linalg::inferResultTypes(op)))
         return module->erase(), nullptr;
-      if (op->getNumOperands() == 0)
-        if (auto folded = onnx_to_linalg::tryFold(b, op))
-          outs = *folded;
+      // Folding as the graph is built gives later nodes' shape rules the
+      // constants they need (Shape -> Size -> Sub -> ConstantOfShape -> Reshape
+      // in expanded functions would otherwise reach Reshape with a shape of
+      // unknown length).
+      if (auto folded = onnx_to_linalg::tryFold(b, op))
+        outs = *folded;
     }
     for (int i = 0; i < node.output_size(); ++i)
       if (!node.output(i).empty())
