@@ -559,6 +559,20 @@ void addElementwiseOps(OpTable &t) {
           if (elementTypeOf(x).isInteger(1))
             return node.error() << "needs numeric operands", failure();
           return lowerBroadcast(b, node, ValueRange{x, y}, mod);
+        },
+        // Shape arithmetic in expanded functions (heads % kv_heads) folds.
+        [](const OnnxNode &node, Consts consts, Folded &out) -> LogicalResult {
+          if (node.isUnsigned(0))
+            return failure();
+          bool cMod = node.getInt("fmod", 0) != 0;
+          return foldIntegers(node, consts, [cMod](V a) -> R {
+            if (a[1] == 0 || (a[0] == INT64_MIN && a[1] == -1))
+              return std::nullopt;
+            int64_t r = a[0] % a[1];
+            if (!cMod && r != 0 && ((r < 0) != (a[1] < 0)))
+              r += a[1]; // numpy: the remainder takes the divisor's sign
+            return r;
+          }, out);
         }));
   addNary(t, "Sign", 9, 1, sign, [](V a) -> R { return a[0] > 0 ? 1 : a[0] < 0 ? -1 : 0; });
   addFloatUnary(t, "Reciprocal", 6, reciprocal);
