@@ -5,6 +5,7 @@
 // problem is reported at once.
 //
 //===----------------------------------------------------------------------===//
+#include "Importer.h"
 #include "nnm/Compiler/Import.h"
 #include "nnm/Compiler/TensorIO.h"
 #include "nnm/Passes/OnnxToLinalg/OpTable.h"
@@ -28,34 +29,7 @@
 using namespace mlir;
 
 namespace nnm {
-namespace {
-
-using onnx_to_linalg::OpTable;
-using onnx_to_linalg::Values;
-
-class Importer {
-public:
-  Importer(MLIRContext &ctx, std::string modelDir, std::vector<std::string> &errors)
-      : ctx(ctx), b(&ctx), modelDir(std::move(modelDir)), errors(errors) {}
-
-  OwningOpRef<ModuleOp> run(const onnx::ModelProto &model, const ImportOptions &options,
-                            ModelInfo &info);
-
-private:
-  MLIRContext &ctx;
-  OpBuilder b;
-  std::string modelDir;
-  std::vector<std::string> &errors;
-  llvm::StringMap<Value> values;
-  Value none;
-
-  void fail(const std::string &msg) { errors.push_back(msg); }
-  Type mlirElementType(int32_t code, const std::string &what);
-  bool readExternal(const onnx::TensorProto &t, std::string &bytes, std::string &error);
-  DenseElementsAttr hostTensorAttr(const HostTensor &t);
-  DenseElementsAttr tensorAttr(const onnx::TensorProto &t, const std::string &what);
-  Attribute convertAttr(const onnx::AttributeProto &a, const std::string &where);
-};
+namespace import_detail {
 
 std::string nodeLabel(const onnx::NodeProto &node, int64_t index, int64_t opset) {
   std::string name = node.name().empty() ? "#" + std::to_string(index) : node.name();
@@ -187,7 +161,6 @@ Attribute Importer::convertAttr(const onnx::AttributeProto &a, const std::string
 
 OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportOptions &options,
                                     ModelInfo &info) {
-  const OpTable &table = OpTable::get();
   int64_t opset = -1;
   info.producerName = model.producer_name();
   info.producerVersion = model.producer_version();
@@ -207,25 +180,8 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     return fail("model has no graph"), nullptr;
   const onnx::GraphProto &g = model.graph();
 
-  // Validate every node against the op table first.
-  int64_t index = 0;
-  for (const auto &node : g.node()) {
-    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
-    if (!domain.empty())
-      fail(nodeLabel(node, index, opset) + ": domain '" + domain + "' is not supported");
-    else if (!table.lookup(node.op_type(), opset)) {
-      int64_t first = table.firstOpset(node.op_type());
-      fail(nodeLabel(node, index, opset) + ": " +
-           (first ? "supported from opset " + std::to_string(first) +
-                        " up to " + std::to_string(onnx_to_linalg::kMaxOpset)
-                  : std::string("operator is not supported")));
-    }
-    for (const auto &a : node.attribute())
-      if (a.type() == onnx::AttributeProto::GRAPH || a.type() == onnx::AttributeProto::GRAPHS)
-        fail(nodeLabel(node, index, opset) + ": subgraph attribute '" + a.name() +
-             "' is not supported");
-    ++index;
-  }
+  // Validate every node, control-flow bodies included, against the op table first.
+  validateNodes(g, opset);
   if (!errors.empty())
     return nullptr;
 
@@ -364,63 +320,18 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   if (!errors.empty())
     return module->erase(), nullptr;
 
-  index = 0;
-  for (const auto &node : g.node()) {
-    std::string label = nodeLabel(node, index++, opset);
-    std::string name = node.name().empty() ? node.op_type() : node.name();
-    Location loc = NameLoc::get(b.getStringAttr(name));
-    SmallVector<Value> operands;
-    for (const auto &in : node.input()) {
-      if (in.empty()) {
-        if (!none) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(entry);
-          OperationState st(b.getUnknownLoc(), "onnx.None");
-          st.addTypes(b.getNoneType());
-          none = b.create(st)->getResult(0);
-        }
-        operands.push_back(none);
-        continue;
-      }
-      auto it = values.find(in);
-      if (it == values.end()) {
-        fail(label + ": input '" + in + "' is not produced by any earlier node");
-        continue;
-      }
-      operands.push_back(it->second);
+  noneValue = [this, entry]() {
+    if (!none) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(entry);
+      OperationState st(b.getUnknownLoc(), "onnx.None");
+      st.addTypes(b.getNoneType());
+      none = b.create(st)->getResult(0);
     }
-    SmallVector<NamedAttribute> attrs;
-    for (const auto &a : node.attribute())
-      if (Attribute conv = convertAttr(a, label))
-        attrs.push_back(b.getNamedAttr(a.name(), conv));
-    attrs.push_back(b.getNamedAttr(onnx_to_linalg::kOpsetAttr, b.getI64IntegerAttr(opset)));
-    if (!errors.empty())
-      continue;
-    // The node as written, then in the newest form of its op, typed by the
-    // op's shape rule; a Constant node is data and becomes arith.constant.
-    OperationState st(loc, onnx_to_linalg::kOnnxPrefix + node.op_type());
-    st.addOperands(operands);
-    st.addAttributes(attrs);
-    st.addTypes(SmallVector<Type>(node.output_size(), b.getNoneType()));
-    Operation *op = b.create(st);
-    auto newest = onnx_to_linalg::upgradeToNewestForm(b, op);
-    if (failed(newest))
-      return module->erase(), nullptr;
-    Values outs = *newest;
-    if (!outs.empty() && outs.front().getDefiningOp() == op) {
-      if (failed(onnx_to_linalg::inferResultTypes(op)))
-        return module->erase(), nullptr;
-      // Folding as the graph is built gives later nodes' shape rules the
-      // constants they need (Shape -> Size -> Sub -> ConstantOfShape -> Reshape
-      // in expanded functions would otherwise reach Reshape with a shape of
-      // unknown length).
-      if (auto folded = onnx_to_linalg::tryFold(b, op))
-        outs = *folded;
-    }
-    for (int i = 0; i < node.output_size(); ++i)
-      if (!node.output(i).empty())
-        values[node.output(i)] = outs[i];
-  }
+    return none;
+  };
+  if (!importNodes(g, opset))
+    return module->erase(), nullptr;
 
   SmallVector<Value> results;
   for (const auto &out : g.output()) {
@@ -443,7 +354,106 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   return module;
 }
 
-} // namespace
+void Importer::validateNodes(const onnx::GraphProto &g, int64_t opset) {
+  const OpTable &table = OpTable::get();
+  int64_t index = 0;
+  for (const auto &node : g.node()) {
+    std::string label = nodeLabel(node, index++, opset);
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    if (!domain.empty()) {
+      fail(label + ": domain '" + domain + "' is not supported");
+      continue;
+    }
+    if (isControlFlow(node.op_type())) {
+      validateSubgraphs(node, label, opset);
+      continue;
+    }
+    if (!table.lookup(node.op_type(), opset)) {
+      int64_t first = table.firstOpset(node.op_type());
+      fail(label + ": " +
+           (first ? "supported from opset " + std::to_string(first) + " up to " +
+                        std::to_string(onnx_to_linalg::kMaxOpset)
+                  : std::string("operator is not supported")));
+    }
+    for (const auto &a : node.attribute())
+      if (a.type() == onnx::AttributeProto::GRAPH || a.type() == onnx::AttributeProto::GRAPHS)
+        fail(label + ": subgraph attribute '" + a.name() + "' is not supported");
+  }
+}
+
+bool Importer::importNodes(const onnx::GraphProto &g, int64_t opset) {
+  int64_t index = 0;
+  for (const auto &node : g.node()) {
+    std::string label = nodeLabel(node, index++, opset);
+    bool ok = isControlFlow(node.op_type()) ? importControlFlow(node, label, opset)
+                                            : importNode(node, label, opset);
+    if (!ok)
+      return false;
+  }
+  return true;
+}
+
+bool Importer::importNode(const onnx::NodeProto &node, const std::string &label,
+                          int64_t opset) {
+  std::string name = node.name().empty() ? node.op_type() : node.name();
+  Location loc = NameLoc::get(b.getStringAttr(name));
+  SmallVector<Value> operands;
+  if (!nodeOperands(node, label, operands))
+    return true; // reported; go on to find more problems
+  SmallVector<NamedAttribute> attrs;
+  for (const auto &a : node.attribute())
+    if (Attribute conv = convertAttr(a, label))
+      attrs.push_back(b.getNamedAttr(a.name(), conv));
+  attrs.push_back(b.getNamedAttr(onnx_to_linalg::kOpsetAttr, b.getI64IntegerAttr(opset)));
+  if (!errors.empty())
+    return true;
+  // The node as written, then in the newest form of its op, typed by the
+  // op's shape rule; a Constant node is data and becomes arith.constant.
+  OperationState st(loc, onnx_to_linalg::kOnnxPrefix + node.op_type());
+  st.addOperands(operands);
+  st.addAttributes(attrs);
+  st.addTypes(SmallVector<Type>(node.output_size(), b.getNoneType()));
+  Operation *op = b.create(st);
+  auto newest = onnx_to_linalg::upgradeToNewestForm(b, op);
+  if (failed(newest))
+    return false;
+  Values outs = *newest;
+  if (!outs.empty() && outs.front().getDefiningOp() == op) {
+    if (failed(onnx_to_linalg::inferResultTypes(op)))
+      return false;
+    // Folding as the graph is built gives later nodes' shape rules the
+    // constants they need (Shape -> Size -> Sub -> ConstantOfShape -> Reshape
+    // in expanded functions would otherwise reach Reshape with a shape of
+    // unknown length).
+    if (auto folded = onnx_to_linalg::tryFold(b, op))
+      outs = *folded;
+  }
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      values[node.output(i)] = outs[i];
+  return true;
+}
+
+bool Importer::nodeOperands(const onnx::NodeProto &node, const std::string &label,
+                            SmallVectorImpl<Value> &operands) {
+  bool ok = true;
+  for (const auto &in : node.input()) {
+    if (in.empty()) {
+      operands.push_back(noneValue());
+      continue;
+    }
+    auto it = values.find(in);
+    if (it == values.end()) {
+      fail(label + ": input '" + in + "' is not produced by any earlier node");
+      ok = false;
+      continue;
+    }
+    operands.push_back(it->second);
+  }
+  return ok;
+}
+
+} // namespace import_detail
 
 OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, const std::string &path,
                                      const ImportOptions &options, ModelInfo &info,
@@ -476,7 +486,7 @@ OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, const std::string &path,
     dir = ".";
   ctx.allowUnregisteredDialects();
   ctx.loadDialect<func::FuncDialect, arith::ArithDialect>();
-  Importer importer(ctx, dir.str().str(), errors);
+  import_detail::Importer importer(ctx, dir.str().str(), errors);
   return importer.run(model, options, info);
 }
 
