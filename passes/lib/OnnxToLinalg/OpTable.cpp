@@ -162,6 +162,8 @@ const OpTable &OpTable::get() {
     addLogicalOps(t);
     addActivationOps(t);
     addQuantizationOps(t);
+    addEinsumOps(t);
+    addSignalOps(t);
     return t;
   }();
   return table;

@@ -204,6 +204,8 @@ void addLossOps(OpTable &table);
 void addLogicalOps(OpTable &table);
 void addActivationOps(OpTable &table);
 void addQuantizationOps(OpTable &table);
+void addEinsumOps(OpTable &table);
+void addSignalOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
