@@ -560,6 +560,11 @@ FailureOr<DirResult> runDirection(OpBuilder &b, Location l, const OnnxNode &node
           if (cNew)
             cNew = keep(cNew, cPrev);
         }
+        // The new states are written into the carried ones so that the loop
+        // bufferizes in place (every read of the old state comes first).
+        hNew = linalg::CopyOp::create(nb, nl, hNew, hPrev).getResult(0);
+        if (cNew)
+          cNew = linalg::CopyOp::create(nb, nl, cNew, cPrev).getResult(0);
         Value yNext = insert(nb, nl, yt, y, tOff, {1, B, H});
         SmallVector<Value> next{yNext, hNew};
         if (cNew)
