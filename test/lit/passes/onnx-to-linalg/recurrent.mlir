@@ -35,6 +35,26 @@ func.func @lstm_bidirectional_batchwise(%x: tensor<2x3x5xf32>, %w: tensor<2x16x5
 
 // -----
 
+// A reverse RNN with runtime sequence_lens: X is reversed per batch entry over
+// its own length (a gather by index), steps t >= len[b] keep H and write zeros
+// into Y, and Y is reversed back the same way.
+// CHECK-LABEL: func.func @rnn_reverse_lens
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2xi32>)
+// CHECK: arith.cmpi slt
+// CHECK: tensor.extract %arg0
+// CHECK: scf.for
+// CHECK: arith.cmpi slt, {{.*}} : i64
+// CHECK: arith.select
+// CHECK: scf.yield
+// CHECK: tensor.extract
+func.func @rnn_reverse_lens(%x: tensor<5x2x3xf32>, %w: tensor<1x4x3xf32>, %r: tensor<1x4x4xf32>, %l: tensor<2xi32>) -> tensor<*xf32> {
+  %none = "onnx.None"() : () -> none
+  %0 = "onnx.RNN"(%x, %w, %r, %none, %l) {onnx.opset = 14 : i64, direction = "reverse"} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, none, tensor<2xi32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
 func.func @gru_unknown_activation(%x: tensor<5x2x3xf32>, %w: tensor<1x12x3xf32>, %r: tensor<1x12x4xf32>) -> tensor<*xf32> {
   // expected-error @+1 {{GRU (opset 14): unsupported activation 'gelu'}}
   %0 = "onnx.GRU"(%x, %w, %r) {onnx.opset = 14 : i64, activations = ["Sigmoid", "Gelu"]} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> tensor<*xf32>
@@ -46,5 +66,13 @@ func.func @gru_unknown_activation(%x: tensor<5x2x3xf32>, %w: tensor<1x12x3xf32>,
 func.func @rnn_wrong_direction_count(%x: tensor<5x2x3xf32>, %w: tensor<1x4x3xf32>, %r: tensor<1x4x4xf32>) -> tensor<*xf32> {
   // expected-error @+1 {{RNN (opset 14): W's dim 0 is 1, expected 2 direction(s)}}
   %0 = "onnx.RNN"(%x, %w, %r) {onnx.opset = 14 : i64, direction = "bidirectional"} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
+}
+
+// -----
+
+func.func @rnn_missing_r(%x: tensor<5x2x3xf32>, %w: tensor<1x4x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{RNN (opset 14): needs ranked inputs X, W and R}}
+  %0 = "onnx.RNN"(%x, %w) {onnx.opset = 14 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
