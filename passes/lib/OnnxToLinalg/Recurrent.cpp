@@ -690,6 +690,10 @@ void addRecurrentOps(OpTable &t) {
   for (auto [name, cell] : {std::pair{"RNN", Cell::Rnn}, std::pair{"GRU", Cell::Gru},
                             std::pair{"LSTM", Cell::Lstm}}) {
     Cell c = cell;
+    // Before 7 (GRU: 1 and 3), output_sequence said whether Y is wanted; Y is
+    // simply an optional output from 7 on. GRU 3 added linear_before_reset
+    // (default 0, GRU 1's behaviour).
+    t.add(name, 1, OpEntry::upgradedBy(dropAttrs(7, {"output_sequence"})));
     // Opset 14 adds layout (default 0, the only layout before).
     t.add(name, 7, OpEntry::upgradedBy(dropAttrs(14, {})));
     t.add(name, 14,
