@@ -164,6 +164,7 @@ const OpTable &OpTable::get() {
     addQuantizationOps(t);
     addEinsumOps(t);
     addSignalOps(t);
+    addRecurrentOps(t);
     return t;
   }();
   return table;

@@ -206,6 +206,7 @@ void addActivationOps(OpTable &table);
 void addQuantizationOps(OpTable &table);
 void addEinsumOps(OpTable &table);
 void addSignalOps(OpTable &table);
+void addRecurrentOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
