@@ -162,6 +162,7 @@ const OpTable &OpTable::get() {
     addLogicalOps(t);
     addActivationOps(t);
     addQuantizationOps(t);
+    addImageOps(t);
     return t;
   }();
   return table;

@@ -204,6 +204,7 @@ void addLossOps(OpTable &table);
 void addLogicalOps(OpTable &table);
 void addActivationOps(OpTable &table);
 void addQuantizationOps(OpTable &table);
+void addImageOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
