@@ -165,6 +165,7 @@ const OpTable &OpTable::get() {
     addEinsumOps(t);
     addSignalOps(t);
     addRecurrentOps(t);
+    addImageOps(t);
     return t;
   }();
   return table;

@@ -158,12 +158,30 @@ func.func @depth_to_space_bad_channels(%x: tensor<1x6x2x2xf32>) -> tensor<*xf32>
 
 // -----
 
-func.func @resize_linear_refused(%x: tensor<2x2xf32>) -> tensor<4x4xf32> {
+func.func @resize_nearest_antialias_refused(%x: tensor<2x2xf32>) -> tensor<1x1xf32> {
   %none = "onnx.None"() : () -> none
-  %sizes = arith.constant dense<[4, 4]> : tensor<2xi64>
-  // expected-error @+1 {{Resize (opset 19): mode 'linear' is not supported (only nearest)}}
-  %0 = "onnx.Resize"(%x, %none, %none, %sizes) {mode = "linear", onnx.opset = 19 : i64} : (tensor<2x2xf32>, none, none, tensor<2xi64>) -> tensor<4x4xf32>
-  return %0 : tensor<4x4xf32>
+  %sizes = arith.constant dense<[1, 1]> : tensor<2xi64>
+  // expected-error @+1 {{Resize (opset 19): antialias is not defined for mode 'nearest'}}
+  %0 = "onnx.Resize"(%x, %none, %none, %sizes) {mode = "nearest", antialias = 1 : i64, onnx.opset = 19 : i64} : (tensor<2x2xf32>, none, none, tensor<2xi64>) -> tensor<1x1xf32>
+  return %0 : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @resize_crop_needs_roi(%x: tensor<2x2xf32>, %roi: tensor<4xf32>) -> tensor<3x3xf32> {
+  %none = "onnx.None"() : () -> none
+  %sizes = arith.constant dense<[3, 3]> : tensor<2xi64>
+  // expected-error @+1 {{Resize (opset 19): input 1 (roi) must be known at compile time for tf_crop_and_resize}}
+  %0 = "onnx.Resize"(%x, %roi, %none, %sizes) {mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", onnx.opset = 19 : i64} : (tensor<2x2xf32>, tensor<4xf32>, none, tensor<2xi64>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+func.func @grid_sample_bad_grid(%x: tensor<1x1x4x4xf32>, %g: tensor<1x3x3x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{GridSample (opset 20): grid's last dimension must be 2}}
+  %0 = "onnx.GridSample"(%x, %g) {onnx.opset = 20 : i64} : (tensor<1x1x4x4xf32>, tensor<1x3x3x3xf32>) -> tensor<*xf32>
+  return %0 : tensor<*xf32>
 }
 
 // -----

@@ -140,31 +140,3 @@ func.func @reverse_sequence(%x: tensor<3x4xf32>, %lens: tensor<4xi64>) -> tensor
   %0 = "onnx.ReverseSequence"(%x, %lens) {batch_axis = 1 : i64, time_axis = 0 : i64, onnx.opset = 10 : i64} : (tensor<3x4xf32>, tensor<4xi64>) -> tensor<3x4xf32>
   return %0 : tensor<3x4xf32>
 }
-
-// -----
-// Resize (nearest, sizes 2x2 -> 4x3, half_pixel, round_prefer_floor): the source
-// index of each output row and column is a compile-time table (output column 1
-// maps to 0.5, which rounds down).
-// CHECK-LABEL: func.func @resize_nearest_sizes
-// CHECK-DAG: %[[ROWS:.*]] = arith.constant dense<[0, 0, 1, 1]> : tensor<4xi64>
-// CHECK-DAG: %[[COLS:.*]] = arith.constant dense<[0, 0, 1]> : tensor<3xi64>
-// CHECK: linalg.generic {{.*}} ins(%[[ROWS]], %[[COLS]] : tensor<4xi64>, tensor<3xi64>) outs(%{{.*}} : tensor<4x3xf32>)
-// CHECK: tensor.extract %arg0
-func.func @resize_nearest_sizes(%x: tensor<2x2xf32>) -> tensor<4x3xf32> {
-  %none = "onnx.None"() : () -> none
-  %sizes = arith.constant dense<[4, 3]> : tensor<2xi64>
-  %0 = "onnx.Resize"(%x, %none, %none, %sizes) {mode = "nearest", onnx.opset = 19 : i64} : (tensor<2x2xf32>, none, none, tensor<2xi64>) -> tensor<4x3xf32>
-  return %0 : tensor<4x3xf32>
-}
-
-// -----
-// Upsample-9 becomes Resize with asymmetric coordinates and floor rounding: only
-// the scaled dimension gets a table (out[i] = in[floor(i / 2)]).
-// CHECK-LABEL: func.func @upsample_nearest
-// CHECK: %[[COLS:.*]] = arith.constant dense<[0, 0, 1, 1]> : tensor<4xi64>
-// CHECK: linalg.generic {{.*}} ins(%[[COLS]] : tensor<4xi64>) outs(%{{.*}} : tensor<1x4xf32>)
-func.func @upsample_nearest(%x: tensor<1x2xf32>) -> tensor<1x4xf32> {
-  %scales = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
-  %0 = "onnx.Upsample"(%x, %scales) {mode = "nearest", onnx.opset = 9 : i64} : (tensor<1x2xf32>, tensor<2xf32>) -> tensor<1x4xf32>
-  return %0 : tensor<1x4xf32>
-}

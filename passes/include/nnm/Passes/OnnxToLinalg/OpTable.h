@@ -207,6 +207,7 @@ void addQuantizationOps(OpTable &table);
 void addEinsumOps(OpTable &table);
 void addSignalOps(OpTable &table);
 void addRecurrentOps(OpTable &table);
+void addImageOps(OpTable &table);
 
 } // namespace nnm::onnx_to_linalg
 
