@@ -321,11 +321,24 @@ LogicalResult inferCast(const OnnxNode &node, Types &out) {
 LogicalResult foldCast(const OnnxNode &node, Consts consts, Folded &out) {
   DenseElementsAttr c = consts[0];
   auto to = castTarget(node, node.op->getContext());
-  if (!c || failed(to) || !isa<IntegerType>(c.getElementType()) || !isa<IntegerType>(*to) ||
-      to->isInteger(1) || c.getElementType().isInteger(1) || c.getNumElements() > 4096)
+  if (!c || failed(to) || !isa<IntegerType>(c.getElementType()) ||
+      c.getElementType().isInteger(1) || c.getNumElements() > 4096)
+    return failure();
+  bool fromUnsigned = c.getElementType().isUnsignedInteger();
+  if (auto ft = dyn_cast<FloatType>(*to)) {
+    // Integer shape values turned into floats (a window's size in Range).
+    SmallVector<APFloat> floats;
+    for (const APInt &v : c.getValues<APInt>()) {
+      APFloat f(ft.getFloatSemantics());
+      f.convertFromAPInt(v, !fromUnsigned, APFloat::rmNearestTiesToEven);
+      floats.push_back(f);
+    }
+    out.push_back(DenseElementsAttr::get(tensorOf(c.getType().getShape(), *to), floats));
+    return success();
+  }
+  if (!isa<IntegerType>(*to) || to->isInteger(1))
     return failure();
   SmallVector<APInt> vals;
-  bool fromUnsigned = c.getElementType().isUnsignedInteger();
   for (const APInt &v : c.getValues<APInt>())
     vals.push_back(fromUnsigned ? v.zextOrTrunc(to->getIntOrFloatBitWidth())
                                 : v.sextOrTrunc(to->getIntOrFloatBitWidth()));
