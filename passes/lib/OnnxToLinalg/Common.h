@@ -102,6 +102,16 @@ mlir::Value buildElementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::Value
 Result broadcastElementwise(mlir::OpBuilder &b, const OnnxNode &node, mlir::ValueRange inputs,
                             BodyFn body, mlir::Type outElt = {});
 
+/// A linalg.generic over a tensor of `shape` whose `inputs` are read through
+/// `maps` (the body gets their elements); a tensor.empty when `shape` has no
+/// elements (a generic over none does not survive the CPU pipeline).
+mlir::Value generateOver(mlir::OpBuilder &b, mlir::Location l, llvm::ArrayRef<int64_t> shape,
+                         mlir::Type elt, mlir::ValueRange inputs,
+                         llvm::ArrayRef<mlir::AffineMap> maps, BodyFn body);
+/// linalg.index of the iteration dimensions [from, from + count).
+llvm::SmallVector<mlir::Value> loopIndices(mlir::OpBuilder &b, mlir::Location l, int64_t from,
+                                           int64_t count);
+
 /// Reshapes a static tensor (same element count) via collapse/expand; folds
 /// constants. A no-op when the shape already matches.
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,

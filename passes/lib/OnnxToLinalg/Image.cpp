@@ -25,34 +25,6 @@ using namespace mlir;
 namespace nnm::onnx_to_linalg {
 namespace {
 
-/// A linalg.generic over a tensor of `shape` with `inputs` read through
-/// `maps`; the body gets the input elements.
-Value generateOver(OpBuilder &b, Location l, ArrayRef<int64_t> shape, Type elt,
-                   ValueRange inputs, ArrayRef<AffineMap> maps, BodyFn body) {
-  if (productOf(shape) == 0)
-    return emptyTensor(b, l, shape, elt);
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = shape.size();
-  SmallVector<AffineMap> all(maps);
-  all.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  Value init = emptyTensor(b, l, shape, elt);
-  return linalg::GenericOp::create(b, l, TypeRange{init.getType()}, inputs, ValueRange{init},
-                                   all, iters,
-                                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                     linalg::YieldOp::create(nb, nl,
-                                                             body(nb, nl, a.drop_back()));
-                                   })
-      .getResult(0);
-}
-
-SmallVector<Value> loopIndices(OpBuilder &b, Location l, int64_t from, int64_t count) {
-  SmallVector<Value> out;
-  for (int64_t d = from; d < from + count; ++d)
-    out.push_back(linalg::IndexOp::create(b, l, d));
-  return out;
-}
-
 Value toIndex(OpBuilder &b, Location l, Value v) {
   return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
 }
