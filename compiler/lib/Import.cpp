@@ -354,6 +354,21 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   return module;
 }
 
+/// Why an operator is refused by design rather than missing, or null.
+static const char *refusalReason(const std::string &opType) {
+  static const std::set<std::string> dataDependent = {"NonZero", "Unique",
+                                                      "NonMaxSuppression"};
+  static const std::set<std::string> random = {"Bernoulli",    "Multinomial",
+                                               "RandomNormal", "RandomNormalLike",
+                                               "RandomUniform", "RandomUniformLike"};
+  if (dataDependent.count(opType))
+    return "data-dependent shape: its output's size depends on input values, and compiled "
+           "libraries have static shapes (not supported)";
+  if (random.count(opType))
+    return "random generator: not supported (a compiled library is deterministic)";
+  return nullptr;
+}
+
 void Importer::validateNodes(const onnx::GraphProto &g, int64_t opset) {
   const OpTable &table = OpTable::get();
   int64_t index = 0;
@@ -366,6 +381,10 @@ void Importer::validateNodes(const onnx::GraphProto &g, int64_t opset) {
     }
     if (isControlFlow(node.op_type())) {
       validateSubgraphs(node, label, opset);
+      continue;
+    }
+    if (const char *why = refusalReason(node.op_type())) {
+      fail(label + ": " + why);
       continue;
     }
     if (!table.lookup(node.op_type(), opset)) {

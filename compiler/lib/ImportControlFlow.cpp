@@ -128,7 +128,7 @@ bool Importer::importIf(const onnx::NodeProto &node, const std::string &label, i
   if (!cond) {
     fail(label + ": the condition must be known at compile time (If is resolved while "
                  "importing; bind the input with --bind)");
-    return true;
+    return false; // its outputs stay undefined: stop here
   }
   const onnx::GraphProto *branch = graphAttr(node, *cond ? "then_branch" : "else_branch");
   SmallVector<Value> outs;
@@ -183,12 +183,12 @@ bool Importer::importLoop(const onnx::NodeProto &node, const std::string &label,
   if (present(operands[0]) && !(tripCount = constantScalar(operands[0]))) {
     fail(label + ": the trip count M must be known at compile time (Loop is unrolled while "
                  "importing)");
-    return true;
+    return false;
   }
   if (present(operands[1]) && !(cond = constantScalar(operands[1]))) {
     fail(label + ": the initial condition must be known at compile time (Loop is unrolled "
                  "while importing)");
-    return true;
+    return false;
   }
   const onnx::GraphProto &body = *graphAttr(node, "body");
   size_t carried = operands.size() - 2;

@@ -431,6 +431,43 @@ def operators_section(cases, results, extra):
     return "\n".join(lines) + "\n"
 
 
+ONNX_TYPE_NAMES = {v: k.lower() for k, v in TensorProto.DataType.items()}
+
+
+def failure_group(cls, reason):
+    """A short cause shared by many failing cases: the unsupported operator, element
+    type or domain, else the diagnostic without node names and numbers."""
+    m = re.search(r"\((\w+), opset \d+\): operator is not supported", reason)
+    if m:
+        return f"operator {m.group(1)} not supported"
+    m = re.search(r"unsupported (?:element|target) type (\w+)", reason)
+    if m:
+        t = m.group(1)
+        return f"element type {ONNX_TYPE_NAMES.get(int(t), t) if t.isdigit() else t}"
+    m = re.search(r"domain '([\w.]+)' is not supported", reason)
+    if m:
+        return f"domain {m.group(1)}"
+    text = re.sub(r"node '[^']*'", "node", reason)
+    text = re.sub(r"input '[^']*'", "input", text)
+    text = re.sub(r"\d+(\.\d+)?(e-?\d+)?", "N", text)
+    text = text.replace("nnmodel: error: ", "")
+    return f"{cls}: {text[:110]}"
+
+
+def failure_groups_section(results):
+    groups = {}
+    for name, (cls, reason) in results.items():
+        if cls in FAILING:
+            groups.setdefault(failure_group(cls, reason), []).append(name)
+    lines = ["", "### Failing cases by cause", "",
+             "Largest groups first: the path to more coverage. Each case is listed with its "
+             "full diagnostic in `test/conformance/expected.txt`.", "",
+             "| cause | cases | e.g. |", "|---|---:|---|"]
+    for cause, names in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines.append(f"| {cause.replace('|', '/')} | {len(names)} | {sorted(names)[0]} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_operators_doc(path, section):
     """Replaces everything after the marker line of path (appends it when missing)."""
     text = open(path).read() if os.path.isfile(path) else ""
@@ -524,7 +561,8 @@ def main(argv=None):
         mode = ""
         if RUN_OPTIONS or BIND_WEIGHTS:
             mode = f" (run with {' '.join(RUN_OPTIONS + (['--bind-weights'] if BIND_WEIGHTS else []))})"
-        write_operators_doc(args.operators_doc, operators_section(cases, results, mode))
+        write_operators_doc(args.operators_doc, operators_section(cases, results, mode)
+                            + failure_groups_section(results))
         print(f"conformance: wrote {args.operators_doc}")
     if args.write_expected:
         write_expected(args.write_expected, results)
