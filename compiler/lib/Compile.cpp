@@ -154,6 +154,11 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   auto ctx = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
   auto diags = std::make_unique<DiagnosticCollector>(*ctx, errors);
 
+  auto stage = [&](const char *what) {
+    if (o.progress)
+      o.progress(what);
+  };
+  stage("importing and checking the graph");
   ImportOptions importOptions = o.import;
   importOptions.keepSymbolicDims = o.emit == EmitKind::OnnxMlir; // printing needs no static shape
   OwningOpRef<ModuleOp> module = importOnnxFile(*ctx, o.modelPath, importOptions, info, errors);
@@ -176,6 +181,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     }
     applyDefaultTimingPassManagerCLOptions(pm);
   }
+  stage("optimizing and lowering");
   buildOnnxPreparePipeline(pm);
   backend->buildGraphTransforms(pm);
   buildLowerToLinalgPipeline(pm);
@@ -198,6 +204,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     diags.reset();
     ctx.reset();
   };
+  stage("generating code");
   if (!backend->serialize(*module, target, info, toJson(info), o.emit == EmitKind::Llvm,
                           release, out.serialized, verr)) {
     errors.push_back(verr);

@@ -12,8 +12,10 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <unistd.h>
 
 using namespace nnm;
 
@@ -82,8 +84,11 @@ options:
                          links oneDNN); dnnl: oneDNN wherever it can;
                          codegen: generated loops only (the default elsewhere)
   --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
-  -q, --quiet            print nothing on success (default: one line naming the
-                         files written)
+  -q, --quiet            print nothing on success (default: one line with the
+                         library's size, arena, weights and compile time, and
+                         the files written)
+  -v, --verbose          print each stage as it starts, with the time so far
+                         (the default when standard error is a terminal)
   --mlir-...             MLIR's pass-manager options, over every stage of the one
                          pipeline: --mlir-print-ir-after-all, --mlir-print-ir-before=PASS,
                          --mlir-timing, --mlir-pass-statistics,
@@ -119,7 +124,7 @@ int compileCommand(const std::vector<std::string> &args) {
   CompileOptions o;
   o.outputDir = ".";
   std::vector<std::string> mlirArgs;
-  bool quiet = false;
+  bool quiet = false, verbose = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
     auto value = [&](std::string &dst) {
@@ -152,6 +157,8 @@ int compileCommand(const std::vector<std::string> &args) {
       if (!value(o.kernels)) return tool::fail("--kernels needs a value");
     } else if (a == "-q" || a == "--quiet") {
       quiet = true;
+    } else if (a == "-v" || a == "--verbose") {
+      verbose = true;
     } else if (a == "--dim") {
       std::string name;
       int64_t n;
@@ -187,6 +194,14 @@ int compileCommand(const std::vector<std::string> &args) {
     return tool::fail("no model given (see nnmodel compile --help)");
   if (o.name.empty())
     return tool::fail("--name is required");
+  auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  if (verbose || (!quiet && isatty(fileno(stderr))))
+    o.progress = [&](const std::string &stage) {
+      std::fprintf(stderr, "nnmodel: [%6.1f s] %s\n", seconds(), stage.c_str());
+    };
   CompiledModel model;
   std::vector<std::string> errors, written;
   if (!compileModel(o, model, errors))
@@ -200,9 +215,17 @@ int compileCommand(const std::vector<std::string> &args) {
     return tool::fail(errors);
   }
   if (!quiet) {
+    uint64_t libBytes = 0;
+    for (const std::string &w : written)
+      if (llvm::StringRef(w).ends_with(".a"))
+        llvm::sys::fs::file_size(w, libBytes);
+    char timing[32];
+    std::snprintf(timing, sizeof timing, "%.1f s", seconds());
     std::cout << "nnmodel: " << model.info.name << " " << model.info.version << " ("
               << model.info.target << ", " << model.info.libraryKernels
-              << " ops on oneDNN, arena " << model.info.arenaBytes << " bytes) ->";
+              << " ops on oneDNN, arena " << model.info.arenaBytes << " bytes, weights "
+              << model.info.weightBytes << " bytes, library " << libBytes << " bytes, "
+              << timing << ") ->";
     for (const std::string &w : written)
       std::cout << " " << w;
     std::cout << "\n";

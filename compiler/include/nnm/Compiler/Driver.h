@@ -6,6 +6,7 @@
 #include "nnm/Compiler/Import.h"
 #include "nnm/Compiler/ModelInfo.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct CompileOptions {
   std::string kernels;
   EmitKind emit = EmitKind::Lib;
   ImportOptions import;
+  /// Called as each stage starts ("importing", "lowering", ...), for progress
+  /// output; may be empty.
+  std::function<void(const std::string &stage)> progress;
 };
 
 /// What one compile produced, in memory.
