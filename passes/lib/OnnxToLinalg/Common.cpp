@@ -216,6 +216,11 @@ Value generateOver(OpBuilder &b, Location l, ArrayRef<int64_t> shape, Type elt,
       .getResult(0);
 }
 
+Value gatherByMap(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> out, AffineMap map) {
+  return generateOver(b, l, out, elementTypeOf(x), ValueRange{x}, {map},
+                      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+}
+
 SmallVector<Value> loopIndices(OpBuilder &b, Location l, int64_t from, int64_t count) {
   SmallVector<Value> out;
   for (int64_t d = from; d < from + count; ++d)

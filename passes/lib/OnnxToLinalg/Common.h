@@ -108,6 +108,10 @@ Result broadcastElementwise(mlir::OpBuilder &b, const OnnxNode &node, mlir::Valu
 mlir::Value generateOver(mlir::OpBuilder &b, mlir::Location l, llvm::ArrayRef<int64_t> shape,
                          mlir::Type elt, mlir::ValueRange inputs,
                          llvm::ArrayRef<mlir::AffineMap> maps, BodyFn body);
+/// out[i] = x[map(i)]: generateOver with `map` (from the output's dimensions to x's)
+/// and the element itself as the body.
+mlir::Value gatherByMap(mlir::OpBuilder &b, mlir::Location l, mlir::Value x,
+                        llvm::ArrayRef<int64_t> out, mlir::AffineMap map);
 /// linalg.index of the iteration dimensions [from, from + count).
 llvm::SmallVector<mlir::Value> loopIndices(mlir::OpBuilder &b, mlir::Location l, int64_t from,
                                            int64_t count);

@@ -1,4 +1,4 @@
-//===- DataMovement.cpp - ONNX Transpose, Concat, Split, Slice, Pad, Tile... ===//
+//===- DataMovement.cpp - ONNX Transpose, Concat, Split, Slice, Gather, Pad... ===//
 //
 // Ops that move elements without arithmetic. Their fold rules compute small
 // constants element by element (shape subgraphs); their shape rules give kDyn
@@ -52,22 +52,6 @@ FailureOr<SmallVector<int64_t>> staticResultShape(const OnnxNode &node, unsigned
   if (!t || !t.hasStaticShape())
     return failure();
   return SmallVector<int64_t>(t.getShape());
-}
-
-/// out[i] = x[map(i)]: a linalg.generic whose input map is `map` (from the
-/// output's dimensions to x's).
-Value gatherByMap(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> out, AffineMap map) {
-  if (productOf(out) == 0)
-    return emptyTensor(b, l, out, elementTypeOf(x));
-  MLIRContext *ctx = b.getContext();
-  int64_t rank = out.size();
-  SmallVector<AffineMap> maps = {map, AffineMap::getMultiDimIdentityMap(rank, ctx)};
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  Value init = emptyTensor(b, l, out, elementTypeOf(x));
-  return linalg::GenericOp::create(
-             b, l, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps, iters,
-             [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
-      .getResult(0);
 }
 
 // Transpose --------------------------------------------------------------------
@@ -255,14 +239,7 @@ Value strided(OpBuilder &b, Location l, Value x, ArrayRef<int64_t> starts,
   SmallVector<AffineExpr> exprs;
   for (int64_t d = 0; d < rank; ++d)
     exprs.push_back(getAffineDimExpr(d, ctx) * steps[d] + starts[d]);
-  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, exprs, ctx),
-                                 AffineMap::getMultiDimIdentityMap(rank, ctx)};
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  Value init = emptyTensor(b, l, out, elementTypeOf(x));
-  return linalg::GenericOp::create(
-             b, l, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init}, maps, iters,
-             [](OpBuilder &nb, Location nl, ValueRange a) { linalg::YieldOp::create(nb, nl, a[0]); })
-      .getResult(0);
+  return gatherByMap(b, l, x, out, AffineMap::get(rank, 0, exprs, ctx));
 }
 
 /// The strided read of constant `c` as a constant.
@@ -876,196 +853,6 @@ Result lowerTile(OpBuilder &b, const OnnxNode &node) {
   return Values{gatherByMap(b, l, x, out, AffineMap::get(rank, 0, exprs, ctx))};
 }
 
-// DepthToSpace / SpaceToDepth ------------------------------------------------------
-
-/// Block size and mode ("DCR" or "CRD") of DepthToSpace/SpaceToDepth.
-FailureOr<std::pair<int64_t, bool>> blockArgs(const OnnxNode &node) {
-  int64_t bs = node.getInt("blocksize", 0);
-  if (bs <= 0)
-    return node.error() << "needs a positive blocksize attribute", failure();
-  std::string mode = node.getString("mode", "DCR");
-  if (mode != "DCR" && mode != "CRD")
-    return node.error() << "unsupported mode '" << mode << "'", failure();
-  return std::make_pair(bs, mode == "CRD");
-}
-
-/// The output shape of DepthToSpace (`toSpace`) or SpaceToDepth.
-FailureOr<SmallVector<int64_t>> blockShape(const OnnxNode &node, bool toSpace) {
-  if (failed(requireRanked(node, 1)) || !node.input(0))
-    return node.error() << "needs a ranked input", failure();
-  auto args = blockArgs(node);
-  if (failed(args))
-    return failure();
-  auto in = shapeOf(node.input(0));
-  if (in.size() != 4)
-    return node.error() << "input must have rank 4 (N, C, H, W)", failure();
-  int64_t bs = args->first, n = in[0], c = in[1], h = in[2], w = in[3];
-  auto mul = [](int64_t d, int64_t f) { return d == kDyn ? kDyn : d * f; };
-  if (toSpace) {
-    if (c != kDyn && c % (bs * bs))
-      return node.error() << "channels " << c << " are not a multiple of blocksize^2",
-             failure();
-    return SmallVector<int64_t>{n, c == kDyn ? kDyn : c / (bs * bs), mul(h, bs), mul(w, bs)};
-  }
-  if ((h != kDyn && h % bs) || (w != kDyn && w % bs))
-    return node.error() << "height and width must be multiples of blocksize " << bs, failure();
-  return SmallVector<int64_t>{n, mul(c, bs * bs), h == kDyn ? kDyn : h / bs,
-                              w == kDyn ? kDyn : w / bs};
-}
-
-LogicalResult inferDepthToSpace(const OnnxNode &node, Types &out) {
-  auto shape = blockShape(node, true);
-  if (failed(shape))
-    return failure();
-  out.push_back(tensorOf(*shape, elementTypeOf(node.input(0))));
-  return success();
-}
-
-LogicalResult inferSpaceToDepth(const OnnxNode &node, Types &out) {
-  auto shape = blockShape(node, false);
-  if (failed(shape))
-    return failure();
-  out.push_back(tensorOf(*shape, elementTypeOf(node.input(0))));
-  return success();
-}
-
-/// out(n, c, y, x) = in(n, channel(c, y mod b, x mod b), y / b, x / b) where the
-/// channel is (i*b + j)*C' + c (DCR) or c*b*b + i*b + j (CRD).
-Result lowerDepthToSpace(OpBuilder &b, const OnnxNode &node) {
-  auto shape = blockShape(node, true);
-  if (failed(shape))
-    return failure();
-  auto [bs, crd] = *blockArgs(node);
-  MLIRContext *ctx = b.getContext();
-  AffineExpr n = getAffineDimExpr(0, ctx), c = getAffineDimExpr(1, ctx),
-             y = getAffineDimExpr(2, ctx), x = getAffineDimExpr(3, ctx);
-  AffineExpr inner = (y % bs) * bs + x % bs;
-  AffineExpr channel = crd ? c * (bs * bs) + inner : inner * (*shape)[1] + c;
-  auto map = AffineMap::get(4, 0, {n, channel, y.floorDiv(bs), x.floorDiv(bs)}, ctx);
-  return Values{gatherByMap(b, node.loc(), node.input(0), *shape, map)};
-}
-
-/// out(n, o, h, w) = in(n, c, h*b + i, w*b + j) where o = (i*b + j)*C + c (DCR)
-/// or c*b*b + i*b + j (CRD).
-Result lowerSpaceToDepth(OpBuilder &b, const OnnxNode &node) {
-  auto shape = blockShape(node, false);
-  if (failed(shape))
-    return failure();
-  auto [bs, crd] = *blockArgs(node);
-  int64_t cin = shapeOf(node.input(0))[1];
-  MLIRContext *ctx = b.getContext();
-  AffineExpr n = getAffineDimExpr(0, ctx), o = getAffineDimExpr(1, ctx),
-             h = getAffineDimExpr(2, ctx), w = getAffineDimExpr(3, ctx);
-  AffineExpr c, i, j;
-  if (crd) {
-    c = o.floorDiv(bs * bs);
-    i = o.floorDiv(bs) % bs;
-    j = o % bs;
-  } else {
-    c = o % cin;
-    i = o.floorDiv(cin * bs);
-    j = o.floorDiv(cin) % bs;
-  }
-  auto map = AffineMap::get(4, 0, {n, c, h * bs + i, w * bs + j}, ctx);
-  return Values{gatherByMap(b, node.loc(), node.input(0), *shape, map)};
-}
-
-// CenterCropPad ----------------------------------------------------------------------
-
-/// Per-dimension target sizes of CenterCropPad (the input's size where no axis names it).
-FailureOr<SmallVector<int64_t>> cropPadTarget(const OnnxNode &node, ArrayRef<int64_t> in,
-                                              ArrayRef<int64_t> sizes) {
-  int64_t rank = in.size();
-  SmallVector<int64_t> axes;
-  if (auto a = node.getInts("axes")) {
-    for (int64_t v : *a) {
-      auto ax = normalizeAxis(node, v, rank);
-      if (failed(ax))
-        return failure();
-      axes.push_back(*ax);
-    }
-  } else {
-    for (int64_t d = 0; d < rank; ++d)
-      axes.push_back(d);
-  }
-  if (sizes.size() != axes.size())
-    return node.error() << "shape has " << sizes.size() << " values for " << axes.size()
-                        << " axes", failure();
-  SmallVector<int64_t> out(in);
-  for (size_t k = 0; k < axes.size(); ++k) {
-    if (sizes[k] < 0)
-      return node.error() << "negative size " << sizes[k], failure();
-    out[axes[k]] = sizes[k];
-  }
-  return out;
-}
-
-LogicalResult inferCenterCropPad(const OnnxNode &node, Types &out) {
-  if (failed(requireRanked(node, 2)) || !node.input(0) || !node.input(1))
-    return node.error() << "needs input_data and shape";
-  auto in = shapeOf(node.input(0));
-  Type elt = elementTypeOf(node.input(0));
-  auto s = constantIntsOf(node, 1);
-  if (!s) {
-    SmallVector<int64_t> shape(in);
-    if (auto a = node.getInts("axes")) {
-      for (int64_t v : *a)
-        if (v >= -int64_t(in.size()) && v < int64_t(in.size()))
-          shape[v < 0 ? v + in.size() : v] = kDyn;
-    } else {
-      shape.assign(in.size(), kDyn);
-    }
-    out.push_back(tensorOf(shape, elt));
-    return success();
-  }
-  auto target = cropPadTarget(node, in, *s);
-  if (failed(target))
-    return failure();
-  out.push_back(tensorOf(*target, elt));
-  return success();
-}
-
-/// Crops (extract_slice) then pads with zeros (tensor.pad), both centred; an
-/// odd difference puts the extra element at the end.
-Result lowerCenterCropPad(OpBuilder &b, const OnnxNode &node) {
-  auto s = constantIntsOf(node, 1, "shape");
-  if (!s)
-    return failure();
-  Value x = node.input(0);
-  auto in = shapeOf(x);
-  auto target = cropPadTarget(node, in, *s);
-  if (failed(target))
-    return failure();
-  int64_t rank = in.size();
-  Location l = node.loc();
-  Type elt = elementTypeOf(x);
-  SmallVector<int64_t> starts(rank, 0), steps(rank, 1), cropped(in), lo(rank, 0), hi(rank, 0);
-  for (int64_t d = 0; d < rank; ++d) {
-    int64_t t = (*target)[d];
-    if (t < in[d]) {
-      starts[d] = (in[d] - t) / 2;
-      cropped[d] = t;
-    } else if (t > in[d]) {
-      lo[d] = (t - in[d]) / 2;
-      hi[d] = t - in[d] - lo[d];
-    }
-  }
-  if (llvm::is_contained(cropped, 0))
-    return Values{filledTensor(b, l, *target, scalarConst(b, l, elt, 0))};
-  Value v = strided(b, l, x, starts, steps, cropped);
-  if (llvm::all_of(lo, [](int64_t p) { return p == 0; }) &&
-      llvm::all_of(hi, [](int64_t p) { return p == 0; }))
-    return Values{v};
-  SmallVector<OpFoldResult> lof, hif;
-  for (int64_t d = 0; d < rank; ++d) {
-    lof.push_back(b.getIndexAttr(lo[d]));
-    hif.push_back(b.getIndexAttr(hi[d]));
-  }
-  return Values{tensor::PadOp::create(b, l, RankedTensorType::get(*target, elt), v, lof, hif,
-                                      scalarConst(b, l, elt, 0), false)
-                    .getResult()};
-}
-
 } // namespace
 
 void addDataMovementOps(OpTable &t) {
@@ -1082,9 +869,6 @@ void addDataMovementOps(OpTable &t) {
   t.add("Pad", 11, OpEntry::form(inferPad, lowerPad));
   t.add("Expand", 8, OpEntry::form(inferExpand, lowerExpand, foldExpand));
   t.add("Tile", 6, OpEntry::form(inferTile, lowerTile, foldTile));
-  t.add("DepthToSpace", 1, OpEntry::form(inferDepthToSpace, lowerDepthToSpace));
-  t.add("SpaceToDepth", 1, OpEntry::form(inferSpaceToDepth, lowerSpaceToDepth));
-  t.add("CenterCropPad", 18, OpEntry::form(inferCenterCropPad, lowerCenterCropPad));
 }
 
 } // namespace nnm::onnx_to_linalg

@@ -155,6 +155,7 @@ const OpTable &OpTable::get() {
     addReductionOps(t);
     addShapeOps(t);
     addDataMovementOps(t);
+    addLayoutOps(t);
     addAttentionOps(t);
     addIndexingOps(t);
     addNormalizationOps(t);

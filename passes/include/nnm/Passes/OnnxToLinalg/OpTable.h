@@ -197,6 +197,7 @@ void addPoolingOps(OpTable &table);
 void addReductionOps(OpTable &table);
 void addShapeOps(OpTable &table);
 void addDataMovementOps(OpTable &table);
+void addLayoutOps(OpTable &table);
 void addAttentionOps(OpTable &table);
 void addIndexingOps(OpTable &table);
 void addNormalizationOps(OpTable &table);
