@@ -131,7 +131,11 @@ function(nnmodel_add_model target)
   file(GENERATE OUTPUT "${stamp}" CONTENT "${stamp_text}\n")
 
   add_custom_command(
-    OUTPUT "${lib}" "${header}" "${json}"
+    # The library is always rewritten; the header and JSON only when their content
+    # changes. As byproducts they get Ninja's restat, so a recompile that leaves the
+    # header as it was recompiles nothing that includes it.
+    OUTPUT "${lib}"
+    BYPRODUCTS "${header}" "${json}"
     COMMAND "${compiler}" compile "${model}" -o "${out}" ${flags}
     DEPENDS "${model}" "${compiler}" "${stamp}" ${depends}
     COMMENT "NNModel: compiling ${name} ${version} (${target})"

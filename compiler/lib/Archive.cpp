@@ -8,6 +8,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
@@ -129,6 +130,8 @@ bool writeTemporary(const std::string &path, const std::string &data, std::strin
     error = "cannot create a file next to '" + path + "': " + ec.message();
     return false;
   }
+  // Interrupted by SIGINT/SIGTERM (or a crash) before the rename: removed, not left.
+  llvm::sys::RemoveFileOnSignal(tmp);
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << data;
@@ -143,6 +146,7 @@ bool writeTemporary(const std::string &path, const std::string &data, std::strin
       error = "cannot write '" + path + "': " + (synced ? synced : os.error()).message();
       os.clear_error();
       llvm::sys::fs::remove(tmp);
+      llvm::sys::DontRemoveFileOnSignal(tmp);
       return false;
     }
   }
@@ -152,12 +156,13 @@ bool writeTemporary(const std::string &path, const std::string &data, std::strin
 }
 
 bool commitTemporary(const std::string &tmpPath, const std::string &path, std::string &error) {
-  if (auto ec = llvm::sys::fs::rename(tmpPath, path)) {
+  auto ec = llvm::sys::fs::rename(tmpPath, path);
+  if (ec) {
     error = "cannot rename into '" + path + "': " + ec.message();
     llvm::sys::fs::remove(tmpPath);
-    return false;
   }
-  return true;
+  llvm::sys::DontRemoveFileOnSignal(tmpPath);
+  return !ec;
 }
 
 void syncDirectory(const std::string &dir) {

@@ -6,6 +6,8 @@
 #include "nnm/Passes/Pipelines.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Signals.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -205,6 +207,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     ctx.reset();
   };
   stage("generating code");
+  info.buildId = buildIdOf(info);
   if (!backend->serialize(*module, target, info, toJson(info), o.emit == EmitKind::Llvm,
                           release, out.serialized, verr)) {
     errors.push_back(verr);
@@ -213,6 +216,16 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   if (o.emit == EmitKind::Llvm)
     out.text = std::move(out.serialized.llvmText);
   return true;
+}
+
+/// True when `path` is a regular file holding exactly `data`.
+static bool sameFileContent(const std::string &path, const std::string &data) {
+  uint64_t size = 0;
+  if (llvm::sys::fs::file_size(path, size) || size != data.size())
+    return false;
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  return buffer && (*buffer)->getBuffer() == data;
 }
 
 bool writeArtifacts(const CompileOptions &o, const CompiledModel &model,
@@ -246,13 +259,24 @@ bool writeArtifacts(const CompileOptions &o, const CompiledModel &model,
   // flushed first, then all are renamed, so an interrupted compile leaves the
   // previous set (and, on the next run, no temporaries) rather than a mix.
   std::vector<std::pair<std::string, std::string>> staged; // (temporary, final)
+  std::vector<std::string> unchanged;
   std::string err;
   for (auto &[name, data] : files) {
     std::string path = dir + "/" + name, tmp;
     removeStaleTemporaries(path);
+    // A header or JSON whose content is already there is left untouched (same
+    // mtime), so build systems recompile nothing that includes it. The library is
+    // always written: it is what the build rule names as its output.
+    if (o.emit == EmitKind::Lib && !llvm::StringRef(name).ends_with(".a") &&
+        sameFileContent(path, data)) {
+      unchanged.push_back(path);
+      continue;
+    }
     if (!writeTemporary(path, data, tmp, err)) {
-      for (auto &s : staged)
+      for (auto &s : staged) {
         llvm::sys::fs::remove(s.first);
+        llvm::sys::DontRemoveFileOnSignal(s.first);
+      }
       errors.push_back(err);
       return false;
     }
@@ -262,13 +286,16 @@ bool writeArtifacts(const CompileOptions &o, const CompiledModel &model,
   }
   for (size_t i = 0; i < staged.size(); ++i) {
     if (!commitTemporary(staged[i].first, staged[i].second, err)) {
-      for (size_t j = i + 1; j < staged.size(); ++j)
+      for (size_t j = i + 1; j < staged.size(); ++j) {
         llvm::sys::fs::remove(staged[j].first);
+        llvm::sys::DontRemoveFileOnSignal(staged[j].first);
+      }
       errors.push_back(err);
       return false;
     }
     written.push_back(staged[i].second);
   }
+  written.insert(written.end(), unchanged.begin(), unchanged.end());
   syncDirectory(dir);
   return true;
 }

@@ -133,6 +133,12 @@ static std::string shapeList(const std::vector<int64_t> &shape, const char *open
   return out + close;
 }
 
+std::string nnm::buildIdOf(const ModelInfo &info) {
+  ModelInfo rest = info;
+  rest.buildId.clear();
+  return sha256Hex(toJson(rest)).substr(0, 16);
+}
+
 std::string nnm::toJson(const ModelInfo &info) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -155,6 +161,8 @@ std::string nnm::toJson(const ModelInfo &info) {
       j.attribute("name", utf8(info.name));
       j.attribute("version", utf8(info.version));
       j.attribute("source_sha256", utf8(info.sourceSha256));
+      if (!info.buildId.empty())
+        j.attribute("build_id", info.buildId);
       j.attributeObject("producer", [&] {
         j.attribute("name", utf8(info.producerName));
         j.attribute("version", utf8(info.producerVersion));
@@ -318,6 +326,8 @@ bool nnm::fromJson(const std::string &text, ModelInfo &info, std::string &error)
     return r.fail("version", versionError);
   if (!r.string(*root, "source_sha256", "source_sha256", result.sourceSha256))
     return false;
+  if (root->get("build_id") && !r.string(*root, "build_id", "build_id", result.buildId))
+    return false; // libraries before the build id have none
 
   const llvm::json::Object *producer = r.object(r.get(*root, "producer", "producer"), "producer");
   if (!producer || !r.string(*producer, "name", "producer.name", result.producerName) ||
@@ -370,6 +380,7 @@ std::string nnm::toText(const ModelInfo &info) {
   field("model", info.name + " " + info.version);
   field("symbol prefix", info.symbolPrefix() + "_");
   field("source sha256", orNone(info.sourceSha256));
+  field("build id", orNone(info.buildId));
   std::string producer = info.producerName;
   if (!info.producerVersion.empty())
     producer += (producer.empty() ? "" : " ") + info.producerVersion;
@@ -655,8 +666,20 @@ std::string nnm::generateHeader(const ModelInfo &info) {
      << "/* The metadata JSON document (the same as " << commentText(info.name) << ".json). */\n"
      << "const char *" << prefix << "_metadata_json(void);\n"
      << "/* " << cString(version) << " */\n"
-     << "const char *" << prefix << "_version(void);\n\n"
-     << "#ifdef __cplusplus\n"
+     << "const char *" << prefix << "_version(void);\n\n";
+  if (!info.buildId.empty()) {
+    const std::string symbol = prefix + "_build_" + info.buildId;
+    os << "/* This header and lib" << info.name << ".a come from one compile (build id "
+       << info.buildId << "). A header\n"
+       << "   beside a library of another compile fails to link, with an undefined reference\n"
+       << "   to " << symbol << ", instead of running mismatched. */\n"
+       << "extern const char " << symbol << ";\n"
+       << "#if defined(__GNUC__) || defined(__clang__)\n"
+       << "__attribute__((used)) static const char *const " << prefix << "_build_check_ = &"
+       << symbol << ";\n"
+       << "#endif\n\n";
+  }
+  os << "#ifdef __cplusplus\n"
      << "} /* extern \"C\" */\n\n";
 
   std::vector<std::string> args = {"ctx_"};

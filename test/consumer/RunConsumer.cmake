@@ -13,7 +13,8 @@
 #  2. configure + build: every model compiles once; consumer_app links and passes
 #  3. [CROSS] mlp_arm64's library is an AArch64 object (llvm-readelf -h)
 #  4. a second build does nothing
-#  5. touching mlp.onnx recompiles mlp_v1 only, relinks the app, which still passes;
+#  5. touching mlp.onnx recompiles mlp_v1 only, relinks the app, which still passes,
+#     and recompiles no source (mlp.h is unchanged, so nnmodel leaves it untouched);
 #     touching lenet's DEPENDS file recompiles lenet only
 #  6. changing mlp_v1's OPTIONS recompiles mlp_v1 only; reconfiguring unchanged does not
 #  7. [PREFIX] a newer compiler (touched bin/nnmodel) recompiles every model
@@ -58,6 +59,9 @@ function(build compiled linked)
   endforeach()
   list(SORT targets)
   set(${compiled} "${targets}" PARENT_SCOPE)
+  # The application's own objects that were recompiled, for the unchanged-header check.
+  string(REGEX MATCHALL "Building (C|CXX) object [^\n]*" objects "${out}")
+  set(last_objects "${objects}" PARENT_SCOPE)
   if(out MATCHES "Linking")
     set(${linked} TRUE PARENT_SCOPE)
   else()
@@ -147,6 +151,13 @@ expect("after touching mlp.onnx" "${compiled}" "mlp_v1")
 if(NOT linked)
   message(FATAL_ERROR "after touching mlp.onnx: consumer_app was not relinked")
 endif()
+# The model's content did not change, so neither did mlp.h: nnmodel leaves an unchanged
+# header (and JSON) untouched, and nothing that includes it is recompiled.
+if(last_objects)
+  message(FATAL_ERROR "after touching mlp.onnx: the header is unchanged, yet these were "
+                      "recompiled: ${last_objects}")
+endif()
+message(STATUS "ok: unchanged mlp.h: no source recompiled, only relinked")
 run_app()
 file(TOUCH "${models}/lenet.image.npy")
 build(compiled linked)

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -195,7 +196,11 @@ def main(argv=None):
     ap.add_argument("--work", required=True, help="scratch directory (created)")
     ap.add_argument("--timeout", type=int, default=600,
                     help="seconds allowed per command (default: %(default)s)")
+    ap.add_argument("--cflags", default="",
+                    help="extra compile and link flags for the programs this test builds "
+                         "(the sanitizer build passes its -fsanitize flags)")
     args = ap.parse_args(argv)
+    extra = shlex.split(args.cflags)
     args.nnmodel = os.path.abspath(args.nnmodel)
     work = os.path.abspath(args.work)
     data = os.path.join(work, "data")
@@ -247,14 +252,14 @@ def main(argv=None):
             src = os.path.join(work, "headers_c.c")
             with open(src, "w") as f:
                 f.write(C_HEADER_CHECK)
-            rc, _, err = run([cc, "-std=c11", "-Wall", "-c", f"-I{work}",
+            rc, _, err = run([cc, "-std=c11", "-Wall", "-c", *extra, f"-I{work}",
                               f"-I{args.runtime_include}", src, "-o", src + ".o"], args.timeout)
             c.check(rc == 0, "the four headers compile as C11 in one file", err.strip()[:2000])
         app = os.path.join(work, "app")
         if os.path.exists(app):
             os.remove(app)
         libs = [os.path.join(work, d, f"lib{name}.a") for d, _, name, _ in MODELS]
-        rc, _, err = run([args.cxx, "-std=c++17", "-O2", "-g", "-Wall", "-pthread",
+        rc, _, err = run([args.cxx, "-std=c++17", "-O2", "-g", "-Wall", "-pthread", *extra,
                           f"-I{work}", f"-I{args.runtime_include}",
                           os.path.join(HERE, "app.cpp"), *libs, args.runtime_lib,
                           "-ldnnl", "-lgomp", "-lm", "-lpthread", "-fuse-ld=lld",

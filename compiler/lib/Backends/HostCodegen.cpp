@@ -125,6 +125,9 @@ bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   meta->setSection(".nnmodel.meta");
   meta->setAlignment(llvm::Align(1));
   auto *version = constString(p + "_version_string", info.version);
+  if (!info.buildId.empty()) // referenced by the header of the same compile (ModelInfo.h)
+    new llvm::GlobalVariable(m, b.getInt8Ty(), true, llvm::GlobalValue::ExternalLinkage,
+                             b.getInt8(0), p + "_build_" + info.buildId);
 
   // The kernel table: descriptors, constant weights, workspace bytes, and the
   // slot of the model's shared kernels (filled by the runtime on first create).

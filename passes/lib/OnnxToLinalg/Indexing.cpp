@@ -546,7 +546,7 @@ Result lowerReverseSequence(OpBuilder &b, const OnnxNode &node) {
   auto axes = reverseAxes(node);
   if (failed(axes))
     return failure();
-  auto [batch, time] = *axes;
+  int64_t batch = axes->first, time = axes->second; // captured below: no structured binding
   Value x = node.input(0), lens = node.input(1);
   auto shape = shapeOf(x);
   int64_t rank = shape.size(), steps = shape[time];

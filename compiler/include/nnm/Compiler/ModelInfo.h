@@ -42,6 +42,10 @@ struct ModelInfo {
   std::vector<TensorSig> inputs, outputs;
   uint64_t weightBytes = 0;    ///< bytes of constant data baked into the library
   uint64_t arenaBytes = 0;     ///< scratch bytes one context needs
+  /// 16 hex digits naming one compile's output set (see buildIdOf). The library
+  /// defines `<prefix>_build_<id>` and the header references it, so a header and
+  /// library from different compiles fail to link instead of running mismatched.
+  std::string buildId;
 
   /// "name_v<major>": the prefix of every exported symbol.
   std::string symbolPrefix() const;
@@ -54,6 +58,11 @@ bool isCIdentifier(const std::string &name);
 /// Makes a C identifier from a tensor name: other characters become '_', a leading
 /// digit gets a '_' in front, and a C/C++ keyword gets a '_' appended.
 std::string cIdentifier(const std::string &name);
+
+/// The build id of `info`: a digest of everything else in its metadata (source
+/// hash, options, target, signature, arena and weight sizes, compiler version).
+/// Deterministic, so byte-identical rebuilds keep it.
+std::string buildIdOf(const ModelInfo &info);
 
 /// The metadata document (pretty JSON, keys in a fixed order, trailing newline).
 std::string toJson(const ModelInfo &info);
