@@ -8,13 +8,16 @@ Steps (PASS/FAIL lines; the last line is `bazel: N passed, N failed`):
     without --cmake, bin/nnmodel, lib/libnnmodel_runtime.a and the header copied
     there and the checkout's rules. WORK/overrides: the tiny rules_cc, rules_java
     and remote_coverage_tools repositories that let Bazel 4.2.3 work offline
-    (ARCHITECTURE.md). WORK/ws: test/bazel/workspace plus paths.bzl and the models
-    and ONNX Runtime reference data from test/e2e/make_models.py.
+    (ARCHITECTURE.md). WORK/ws: test/bazel/workspace plus paths.bzl, the models
+    and ONNX Runtime reference data from test/e2e/make_models.py, and the checkout's
+    examples/digits copied as the package //digits, as a user copies it.
  2. `bazel test //...` with output base WORK/base-1 and a fresh --disk_cache:
-    nn_model compiles mlp 1.0.0, mlp 2.0.0, lenet and resblock; //app:models_test
-    links all four (the two mlp versions side by side) and checks them against
-    ONNX Runtime; //app:build_tree_runtime_test and a genrule use
-    nnmodel_repository pointed at the CMake build tree.
+    nn_model compiles mlp 1.0.0, mlp 2.0.0, lenet, resblock and digits;
+    //app:models_test links the first four (the two mlp versions side by side) and
+    checks them against ONNX Runtime; //app:build_tree_runtime_test and a genrule use
+    nnmodel_repository pointed at the CMake build tree; //digits:digits_test runs
+    the example's main.cpp. Then `bazel run //digits:digits-app` on the same server,
+    as the example's BUILD.bazel tells a user, prints its predictions.
  3. The outputs hold no absolute path, and Bazel's mlp 1.0.0 library, header and
     JSON are byte-identical to `nnmodel compile` run by hand in another directory.
  4. The same `bazel test //...` from a fresh output base WORK/base-2 with the same
@@ -39,8 +42,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP = 77
-MODELS = ("mlp_v1", "mlp_v2", "lenet", "resblock")  # nn_model targets in //models
+# nn_model targets: (package, target, model_name). //digits is examples/digits/BUILD.bazel.
+MODELS = (("models", "mlp_v1", "mlp"), ("models", "mlp_v2", "mlp"), ("models", "lenet", "lenet"),
+          ("models", "resblock", "resblock"), ("digits", "digits", "digits"))
 MNEMONIC = "NNModelCompile"
+EXAMPLE = os.path.join("examples", "digits")  # in --source-dir; copied to WORK/ws/digits
+# The last line main.cpp prints; the version is the one examples/digits/BUILD.bazel gives.
+PREDICTION = re.compile(r"prediction: (\d+) of (\d+) held-out digits correct "
+                        r"\(model digits ([0-9.]+)\)")
 
 # Bazel 4.2.3 (Debian's bazel-bootstrap) wants to download rules_cc and rules_java.
 # These stand-ins forward to the rules built into Bazel; the rules_cc one also has
@@ -175,6 +184,19 @@ def process_summary(output):
     return line, kinds
 
 
+def check_prediction(c, what, output):
+    """The digits program's summary line: version 1.0.0, and most held-out digits right
+    (it gets 9 of 10; a wrong compile scores about 1)."""
+    m = PREDICTION.search(output)
+    if not c.check(m is not None, f"{what} printed its prediction line",
+                   tail(output, 15)):
+        return
+    correct, total, version = int(m.group(1)), int(m.group(2)), m.group(3)
+    print("     " + m.group(0))
+    c.check(version == "1.0.0" and total == 10 and correct >= total - 2,
+            f"{what}: digits 1.0.0, at least 8 of 10 digits right", m.group(0))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -263,12 +285,18 @@ def main(argv=None):
                      os.path.join(logs, "make_models.log"), 600)
     if not c.check(rc == 0, "make_models.py wrote the models and reference data", tail(out)):
         return 1
+    # The digits example exactly as a user copies it (less any build output in it).
+    shutil.copytree(os.path.join(args.source_dir, EXAMPLE), os.path.join(ws, "digits"),
+                    ignore=shutil.ignore_patterns("build", "build-*", "bazel-*"))
+    if not c.check(os.path.exists(os.path.join(ws, "digits", "BUILD.bazel")),
+                   f"{EXAMPLE}/BUILD.bazel copied into the workspace as //digits"):
+        return 1
 
     def bazel(base, command, *extra, log, timeout=args.timeout):
         startup = [args.bazel, "--nohome_rc", f"--output_user_root={user_root}",
                    f"--output_base={base}", "--max_idle_secs=300"]
         flags = []
-        if command in ("build", "test"):
+        if command in ("build", "test", "run"):
             flags = [f"--override_repository={r}={os.path.join(overrides, r)}" for r in OVERRIDES]
             flags += [f"--disk_cache={cache}", f"--jobs={args.jobs}", "--symlink_prefix=/",
                      "--color=no", "--curses=no", "--verbose_failures", "--test_output=errors",
@@ -289,9 +317,18 @@ def main(argv=None):
         first_summary, _ = process_summary(out)
         if first_summary:
             print(f"     build 1: {first_summary}")
-        for test in ("//app:models_test", "//app:build_tree_runtime_test"):
+        for test in ("//app:models_test", "//app:build_tree_runtime_test",
+                     "//digits:digits_test"):
             c.check(re.search(re.escape(test) + r"\s+PASSED", out) is not None,
                     f"{test} passed", tail(out, 20))
+
+        # The example as its BUILD.bazel tells a user to run it; `bazel test //...` has
+        # built it already, so this only runs the program, on the same warm server.
+        rc_run, out_run, secs_run = bazel(bases[0], "run", "//digits:digits-app",
+                                          log="run-digits.log")
+        c.check(rc_run == 0, f"bazel run //digits:digits-app ({secs_run:.0f} s)",
+                f"exit {rc_run}; see {logs}/run-digits.log\n" + tail(out_run))
+        check_prediction(c, "bazel run //digits:digits-app", out_run)
 
         rc_info, info, _ = bazel(bases[0], "info", "bazel-bin", "bazel-testlogs",
                                  log="info-1.log")
@@ -303,6 +340,10 @@ def main(argv=None):
             for line in open(test_log, errors="replace").read().splitlines():
                 if line.startswith(("PASS", "FAIL", "models_test:")):
                     print("     " + line)
+        digits_log = os.path.join(testlogs, "digits", "digits_test", "test.log")
+        check_prediction(c, "//digits:digits_test",
+                         open(digits_log, errors="replace").read()
+                         if os.path.exists(digits_log) else f"(no {digits_log})")
 
         # Which NNModel nnmodel_dependencies() picked (the header of its BUILD file).
         generated = os.path.join(bases[0], "external", "nnmodel_prebuilt", "BUILD.bazel")
@@ -325,10 +366,9 @@ def main(argv=None):
             c.check(rc_d == 0, "nnmodel compile mlp.onnx by hand", tail(out_d))
             needles = [work.encode(), os.path.abspath(args.source_dir).encode(), b"/execroot/",
                        b"sandbox", b"bazel-out"]
-            for target in MODELS:
-                model = "mlp" if target.startswith("mlp") else target
+            for package, target, model in MODELS:
                 files = [f"lib{model}.a", f"{model}.h", f"{model}.json"]
-                got = [os.path.join(bin_dir, "models", target, f) for f in files]
+                got = [os.path.join(bin_dir, package, target, f) for f in files]
                 missing = [p for p in got if not os.path.exists(p)]
                 if not c.check(not missing, f"{target}: lib{model}.a, {model}.h, {model}.json",
                                f"missing {missing}"):
