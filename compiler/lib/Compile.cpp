@@ -200,6 +200,12 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   }
   if (!readSignature(*module, info, errors))
     return false;
+  if (int64_t(info.arenaBytes) > o.import.limits.maxArenaBytes || int64_t(info.arenaBytes) < 0) {
+    errors.push_back("one context needs an arena of " + std::to_string(info.arenaBytes) +
+                     " bytes, over the limit of " +
+                     std::to_string(o.import.limits.maxArenaBytes) + " (--max-arena-bytes)");
+    return false;
+  }
   ReleaseModuleFn release = [&] {
     pmOwner.reset(); // prints --mlir-timing's report, if asked for
     module = nullptr;

@@ -181,7 +181,11 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
   const onnx::GraphProto &g = model.graph();
 
   // Validate every node, control-flow bodies included, against the op table first.
+  limits = options.limits;
   validateNodes(g, opset);
+  if (nodeCount > limits.maxNodes)
+    fail("the graph has " + std::to_string(nodeCount) + " nodes (bodies included), over the "
+         "limit of " + std::to_string(limits.maxNodes) + " (--max-nodes)");
   if (!errors.empty())
     return nullptr;
 
@@ -271,7 +275,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
       }
       ++d;
     }
-    if (!elt)
+    if (!elt || !checkTensorSize(what, RankedTensorType::get(shape, elt)))
       continue;
     argTypes.push_back(RankedTensorType::get(shape, elt));
     argNames.push_back(in.name());
@@ -313,7 +317,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
 
   for (const auto &init : g.initializer()) {
     DenseElementsAttr a = tensorAttr(init, "initializer '" + init.name() + "'");
-    if (a)
+    if (a && checkTensorSize("initializer '" + init.name() + "'", a.getType()))
       values[init.name()] =
           arith::ConstantOp::create(b, NameLoc::get(b.getStringAttr(init.name())), a);
   }
@@ -330,7 +334,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model, const ImportO
     }
     return none;
   };
-  if (!importNodes(g, opset))
+  if (!importNodes(g, opset) || !checkConstantBytes(module))
     return module->erase(), nullptr;
 
   SmallVector<Value> results;
@@ -371,9 +375,11 @@ static const char *refusalReason(const std::string &opType) {
 
 void Importer::validateNodes(const onnx::GraphProto &g, int64_t opset) {
   const OpTable &table = OpTable::get();
+  checkDefinitions(g, opset);
   int64_t index = 0;
   for (const auto &node : g.node()) {
     std::string label = nodeLabel(node, index++, opset);
+    checkSchema(node, label, opset);
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     if (!domain.empty()) {
       fail(label + ": domain '" + domain + "' is not supported");
@@ -439,6 +445,13 @@ bool Importer::importNode(const onnx::NodeProto &node, const std::string &label,
   Values outs = *newest;
   if (!outs.empty() && outs.front().getDefiningOp() == op) {
     if (failed(onnx_to_linalg::inferResultTypes(op)))
+      return false;
+    // Before folding, which would materialize the values.
+    bool small = true;
+    for (int i = 0; i < node.output_size(); ++i)
+      small &= checkTensorSize(label + ": output '" + node.output(i) + "'",
+                               op->getResult(i).getType());
+    if (!small)
       return false;
     // Folding as the graph is built gives later nodes' shape rules the
     // constants they need (Shape -> Size -> Sub -> ConstantOfShape -> Reshape

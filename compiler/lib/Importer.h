@@ -47,10 +47,21 @@ private:
   Value none;
 
   std::function<Value()> noneValue; // the graph's one onnx.None, made on first use
+  ResourceLimits limits;
+  int64_t nodeCount = 0; // nodes of every graph validated, bodies included
 
   void fail(const std::string &msg) { errors.push_back(msg); }
   /// Checks every node of g (and of control-flow bodies) against the op table.
   void validateNodes(const onnx::GraphProto &g, int64_t opset);
+  // ImportChecks.cpp.
+  /// Arity, required inputs, attribute names and kinds from ONNX's schema.
+  void checkSchema(const onnx::NodeProto &node, const std::string &label, int64_t opset);
+  /// One definition per value; unique graph inputs and initializers.
+  void checkDefinitions(const onnx::GraphProto &g, int64_t opset);
+  /// `type`'s byte size is computable and within limits.maxTensorBytes.
+  bool checkTensorSize(const std::string &what, Type type);
+  /// All constants of `module` together within limits.maxConstantBytes.
+  bool checkConstantBytes(ModuleOp module);
   /// Imports the nodes of g (the main graph or a control-flow body) in order;
   /// false on a problem that stops the import (errors reports it).
   bool importNodes(const onnx::GraphProto &g, int64_t opset);

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "nnm/Compiler/ModelInfo.h"
+#include "nnm/Support/CheckedSize.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringExtras.h"
@@ -24,10 +25,9 @@
 using namespace nnm;
 
 int64_t TensorSig::numElements() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
+  // The importer's limits refuse any shape whose count overflows, so -1 (which
+  // would fail to compile as an array size) never reaches a header.
+  return checkedElementCount(shape).value_or(-1);
 }
 
 std::string ModelInfo::symbolPrefix() const { return name + "_v" + std::to_string(versionMajor); }

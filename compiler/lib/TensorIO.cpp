@@ -1,5 +1,6 @@
 //===- TensorIO.cpp - Tensors from and to .npy / TensorProto files --------===//
 #include "nnm/Compiler/TensorIO.h"
+#include "nnm/Support/CheckedSize.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
@@ -34,18 +35,11 @@ std::string nnm::shapeText(const std::vector<int64_t> &shape) {
 /// Bytes that `shape` of `dtype` occupies; false when a dimension is negative
 /// or the count overflows.
 static bool byteSize(DType dtype, const std::vector<int64_t> &shape, uint64_t &bytes) {
-  uint64_t n = 1;
-  for (int64_t d : shape) {
-    if (d < 0)
-      return false;
-    if (d != 0 && n > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(d))
-      return false;
-    n *= static_cast<uint64_t>(d);
-  }
-  if (n > std::numeric_limits<uint64_t>::max() / dtypeBytes(dtype))
+  std::optional<int64_t> n = checkedByteSize(shape, dtypeBytes(dtype));
+  if (!n)
     return false;
-  bytes = n * dtypeBytes(dtype);
-  return bytes <= std::numeric_limits<size_t>::max();
+  bytes = uint64_t(*n);
+  return true;
 }
 
 /// Bool elements are stored as 0 or 1, whatever byte the file held.

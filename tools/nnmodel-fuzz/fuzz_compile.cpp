@@ -56,6 +56,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   options.modelPath = path;
   options.name = "fuzz";
   options.emit = nnm::EmitKind::Llvm;
+  // Limits of a small machine: an input past them must be refused with the
+  // limit's message, and one within them must stay within libFuzzer's
+  // -rss_limit_mb (the run's memory check).
+  nnm::ResourceLimits &limits = options.import.limits;
+  limits.maxTensorBytes = int64_t(64) << 20;
+  limits.maxConstantBytes = int64_t(256) << 20;
+  limits.maxArenaBytes = int64_t(1) << 30;
+  limits.maxNodes = 20000;
   nnm::CompiledModel model;
   std::vector<std::string> errors;
   if (!nnm::compileModel(options, model, errors)) {

@@ -12,6 +12,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -84,6 +85,11 @@ options:
                          links oneDNN); dnnl: oneDNN wherever it can;
                          codegen: generated loops only (the default elsewhere)
   --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
+  --max-tensor-bytes N   resource limits; a model past one is refused with a
+  --max-constant-bytes N message naming the flag. N takes a K, M, G or T suffix
+  --max-arena-bytes N    (powers of 1024). Defaults: 16G for any one tensor, 16G
+  --max-nodes N          for all constants, 64G for one context's arena, 1000000
+                         nodes (control-flow bodies included)
   -q, --quiet            print nothing on success (default: one line with the
                          library's size, arena, weights and compile time, and
                          the files written)
@@ -104,6 +110,24 @@ weight and arena bytes. --json prints the JSON document instead.
 )";
 
 bool isHelp(const std::string &a) { return a == "-h" || a == "--help"; }
+
+/// "N" with an optional K/M/G/T (1024-based) suffix, N > 0, no overflow.
+bool parseSize(const std::string &text, int64_t &out) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+    ++digits;
+  if (digits == 0 || digits > 18 || text.size() > digits + 1)
+    return false;
+  int64_t n = std::stoll(text.substr(0, digits)), scale = 1;
+  if (digits < text.size()) {
+    const std::string units = "KMGT";
+    size_t u = units.find(char(std::toupper(static_cast<unsigned char>(text[digits]))));
+    if (u == std::string::npos)
+      return false;
+    scale = int64_t(1) << (10 * (u + 1));
+  }
+  return n > 0 && !__builtin_mul_overflow(n, scale, &out);
+}
 
 /// Hands --mlir-* options to MLIR's own command-line parser (pass manager
 /// instrumentation, timing, IR printing, crash reproducers).
@@ -170,6 +194,15 @@ int compileCommand(const std::vector<std::string> &args) {
       if (!value(v) || (eq = v.rfind('=')) == std::string::npos || eq == 0)
         return tool::fail("--bind needs INPUT=FILE");
       o.import.boundInputs[v.substr(0, eq)] = v.substr(eq + 1);
+    } else if (a == "--max-tensor-bytes" || a == "--max-constant-bytes" ||
+               a == "--max-arena-bytes" || a == "--max-nodes") {
+      ResourceLimits &l = o.import.limits;
+      int64_t &dst = a == "--max-tensor-bytes"     ? l.maxTensorBytes
+                     : a == "--max-constant-bytes" ? l.maxConstantBytes
+                     : a == "--max-arena-bytes"    ? l.maxArenaBytes
+                                                   : l.maxNodes;
+      if (!value(v) || !parseSize(v, dst))
+        return tool::fail(a + " needs a positive count, e.g. 4G");
     } else if (a == "--emit") {
       if (!value(v)) return tool::fail("--emit needs a value");
       if (v == "onnx-mlir") o.emit = EmitKind::OnnxMlir;

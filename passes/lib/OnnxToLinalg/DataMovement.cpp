@@ -412,10 +412,13 @@ FailureOr<StridedPlan> slicePlan(const OnnxNode &node, ArrayRef<int64_t> in, boo
       steps.size() != starts->size())
     return node.error() << "starts, ends, axes and steps differ in length", failure();
   SmallVector<int64_t> fullStart(rank, 0), fullStep(rank, 1), out(in);
+  llvm::SmallDenseSet<int64_t> seen;
   for (size_t i = 0; i < starts->size(); ++i) {
     auto ax = normalizeAxis(node, axes[i], rank);
     if (failed(ax))
       return failure();
+    if (!seen.insert(*ax).second)
+      return node.error() << "axes must be distinct, " << *ax << " appears twice", failure();
     int64_t dim = in[*ax], step = steps[i];
     if (step == 0)
       return node.error() << "steps must not be 0", failure();
@@ -436,7 +439,10 @@ FailureOr<StridedPlan> slicePlan(const OnnxNode &node, ArrayRef<int64_t> in, boo
       s = clampIdx((*starts)[i], 0, dim - 1);
       e = (*ends)[i] < -dim ? -1 : clampIdx((*ends)[i], -1, dim - 1);
     }
-    int64_t len = step > 0 ? (e - s + step - 1) / step : (s - e + (-step) - 1) / (-step);
+    // ceil(distance / |step|) without overflow, for steps up to INT64_MAX / down to INT64_MIN.
+    int64_t distance = step > 0 ? e - s : s - e;
+    uint64_t magnitude = step > 0 ? uint64_t(step) : uint64_t(-(step + 1)) + 1;
+    int64_t len = distance > 0 ? int64_t((uint64_t(distance) - 1) / magnitude + 1) : 0;
     fullStart[*ax] = s;
     fullStep[*ax] = step;
     out[*ax] = std::max<int64_t>(len, 0);

@@ -13,6 +13,16 @@
 
 namespace nnm {
 
+/// Resource limits (issue #10): a model past one is refused with a message that
+/// names the flag raising it. The defaults admit any model that fits a large
+/// server; hostile inputs (a 4 TiB ConstantOfShape) stop at import.
+struct ResourceLimits {
+  int64_t maxTensorBytes = int64_t(16) << 30;   ///< any one tensor (--max-tensor-bytes)
+  int64_t maxConstantBytes = int64_t(16) << 30; ///< all constants together (--max-constant-bytes)
+  int64_t maxArenaBytes = int64_t(64) << 30;    ///< one context's scratch (--max-arena-bytes)
+  int64_t maxNodes = 1000000;                   ///< nodes, bodies included (--max-nodes)
+};
+
 struct ImportOptions {
   /// Values for symbolic input dimensions (--dim NAME=N).
   std::map<std::string, int64_t> dims;
@@ -23,6 +33,7 @@ struct ImportOptions {
   /// attribute kDimNamesAttr) instead of refusing it; only the ONNX level can
   /// be printed then, since lowering needs static shapes.
   bool keepSymbolicDims = false;
+  ResourceLimits limits;
 };
 
 /// Argument attribute naming each dimension of a graph input ("" for a fixed one).

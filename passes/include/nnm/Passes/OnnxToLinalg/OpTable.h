@@ -150,6 +150,27 @@ private:
   llvm::StringMap<std::vector<OpEntry>> entries;
 };
 
+/// ONNX's own facts about one operator form (from the onnx package's schema
+/// registry, generated into OnnxSchemas.inc by scripts/gen_onnx_schemas.py):
+/// what the importer checks every node against before lowering.
+struct OpSchema {
+  enum Option { Single, Optional, Variadic };
+  struct Input {
+    llvm::StringRef name;
+    Option option;
+  };
+  struct Attribute {
+    llvm::StringRef name;
+    llvm::StringRef kind; ///< AttributeProto type name: INT, INTS, FLOAT, STRING, ...
+    bool required;
+  };
+  int since = 0, minInputs = 0, maxInputs = 0, minOutputs = 0, maxOutputs = 0;
+  llvm::SmallVector<Input> inputs;
+  llvm::SmallVector<Attribute> attributes;
+};
+/// The form of ai.onnx `op` in force at `opset`, or nullopt when ONNX has none.
+std::optional<OpSchema> lookupSchema(llvm::StringRef op, int64_t opset);
+
 /// The entry of an `onnx.*` op (by its name and opset attribute), or null.
 const OpEntry *lookupEntry(mlir::Operation *op);
 

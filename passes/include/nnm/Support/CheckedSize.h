@@ -1,0 +1,39 @@
+//===- CheckedSize.h - Overflow-checked element counts and byte sizes -*- C++ -*-===//
+//
+// Every place that multiplies a shape out (the importer, shape rules, header
+// generation) goes through these, so an absurd shape is an error, never a
+// wrapped-around count. No MLIR header: the runtime-facing code may use it too.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNM_SUPPORT_CHECKEDSIZE_H
+#define NNM_SUPPORT_CHECKEDSIZE_H
+
+#include <cstdint>
+#include <optional>
+
+namespace nnm {
+
+/// The element count of `shape`, or nullopt when a dimension is negative
+/// (dynamic) or the product passes INT64_MAX.
+template <typename Range> std::optional<int64_t> checkedElementCount(const Range &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n))
+      return std::nullopt;
+  }
+  return n;
+}
+
+/// The byte size of `shape` with `elementBytes` per element, or nullopt as above.
+template <typename Range>
+std::optional<int64_t> checkedByteSize(const Range &shape, int64_t elementBytes) {
+  std::optional<int64_t> n = checkedElementCount(shape);
+  int64_t bytes;
+  if (!n || __builtin_mul_overflow(*n, elementBytes, &bytes))
+    return std::nullopt;
+  return bytes;
+}
+
+} // namespace nnm
+
+#endif // NNM_SUPPORT_CHECKEDSIZE_H
