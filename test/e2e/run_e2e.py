@@ -119,6 +119,48 @@ def c_compiler(cxx):
     return shutil.which("cc")
 
 
+MISMATCH_MAIN = """#include "mlp.h"
+int main(void) {
+  mlp_v1_context *ctx = 0;
+  return (int)mlp_v1_create(0, &ctx);
+}
+"""
+
+
+def check_build_id(c, args, work, data, extra):
+    """A header and a library of two different compiles do not link together: the header
+    references <prefix>_build_<id>, which only its own library defines."""
+    meta = json.load(open(os.path.join(work, "mlp1", "mlp.json")))
+    bid = meta.get("build_id", "")
+    c.check(re.fullmatch(r"[0-9a-f]{16}", bid or "") is not None, "mlp.json has a build id",
+            f"build_id {bid!r}")
+    other = os.path.join(work, "mlp-other")
+    shutil.rmtree(other, ignore_errors=True)
+    os.makedirs(other)
+    # The same name and version, from a different model: a stale header's situation.
+    rc, _, err = run([args.nnmodel, "compile", os.path.join(data, "mlp_v2.onnx"), "--name", "mlp",
+                      "--version", "1.0.0", "-o", other, "-q"], args.timeout)
+    if not c.check(rc == 0, "compile mlp_v2.onnx as mlp 1.0.0", describe(rc, err)):
+        return
+    cc = args.cc or c_compiler(args.cxx)
+    # Not beside either header: #include "mlp.h" must come from the -I directory.
+    src_dir = os.path.join(work, "mismatch")
+    os.makedirs(src_dir, exist_ok=True)
+    src = os.path.join(src_dir, "main.c")
+    with open(src, "w") as f:
+        f.write(MISMATCH_MAIN)
+    def link(header_dir):
+        return run([cc, "-std=c11", *extra, f"-I{header_dir}", f"-I{args.runtime_include}", src,
+                    os.path.join(other, "libmlp.a"), args.runtime_lib, "-ldnnl", "-lgomp",
+                    "-lm", "-lpthread", "-fuse-ld=lld", "-o", src + ".out"], args.timeout)
+    rc, _, err = link(os.path.join(work, "mlp1"))
+    c.check(rc != 0 and f"mlp_v1_build_{bid}" in err,
+            "mlp1/mlp.h with another compile's libmlp.a: link error naming the build symbol",
+            f"exit {rc}: {err.strip()[:600]}")
+    rc, _, err = link(other)
+    c.check(rc == 0, "the same program with the matching header links", err.strip()[:600])
+
+
 def check_inspect(c, args, lib, onnx_path, json_path):
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
     rc, out, err = run([args.nnmodel, "inspect", lib], args.timeout)
@@ -275,6 +317,8 @@ def main(argv=None):
             c.check(rc == 0 and "FAIL" not in out and "PASS" in out, "app: exit 0",
                     describe(rc, err))
 
+    if built:
+        check_build_id(c, args, work, data, extra)
     lenet_lib = os.path.join(work, "lenet", "liblenet.a")
     if os.path.isfile(lenet_lib):
         check_inspect(c, args, lenet_lib, os.path.join(data, "lenet.onnx"),
