@@ -140,7 +140,7 @@ function(nnmodel_add_model target)
     DEPENDS "${model}" "${compiler}" "${stamp}" ${depends}
     COMMENT "NNModel: compiling ${name} ${version} (${target})"
     VERBATIM)
-  add_custom_target(nnmodel_compile_${target} ALL DEPENDS "${lib}" "${header}" "${json}")
+  add_custom_target(nnmodel_compile_${target} ALL DEPENDS "${lib}")
   if(compiler_target)
     add_dependencies(nnmodel_compile_${target} ${compiler_target})
   endif()

@@ -7,7 +7,7 @@ DEB_PACKAGES=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
   libonnx-dev libprotobuf-dev protobuf-compiler
   ninja-build cmake libzstd-dev zlib1g-dev ccache libgtest-dev bazel-bootstrap
-  libdnnl-dev
+  libdnnl-dev libclang-rt-22-dev
 )
 PIP_PACKAGES=(onnx onnxruntime numpy lit)
 
