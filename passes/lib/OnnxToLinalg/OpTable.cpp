@@ -256,12 +256,14 @@ FailureOr<Values> upgradeToNewestForm(OpBuilder &b, Operation *op) {
       return node.error() << "internal error: the upgrade gives " << replaced->size()
                           << " values for " << op->getNumResults() << " results";
     const OpEntry *next = table.next(node.opType(), *entry);
+    // The name outlives `op` (and `node`, which points at it), erased below.
+    std::string name = op->getName().getStringRef().str();
     op->replaceAllUsesWith(*replaced);
     op->erase();
     results = *replaced;
     // Continue with the op of the next form when the upgrade built one.
     Operation *def = results.empty() ? nullptr : results.front().getDefiningOp();
-    if (!next || !def || def->getName().getStringRef() != (kOnnxPrefix + node.opType()).str())
+    if (!next || !def || def->getName().getStringRef() != name)
       return results;
     op = def;
   }
