@@ -26,8 +26,10 @@ import argparse
 import os
 import shutil
 import signal
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import leftovers, run_group  # noqa: E402
 
 import numpy as np
 import onnx
@@ -167,33 +169,13 @@ def build_cases(cases_dir):
     return cases
 
 
-def run(cmd, timeout):
-    """(returncode or None on timeout, stderr, stdout)."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         errors="replace", start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-        return p.returncode, err, out
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)  # the group this call started
-        out, err = p.communicate()
-        return None, err, out
-
-
-def leftovers(out_dir):
-    found = []
-    for root, _, files in os.walk(out_dir):
-        found += [os.path.relpath(os.path.join(root, f), out_dir) for f in files]
-    return sorted(found)
-
-
 def check_case(nnmodel, work, case, timeout):
     name, path, extra, words = case
     out_dir = os.path.join(work, "out", os.path.basename(os.path.dirname(path)))
     shutil.rmtree(out_dir, ignore_errors=True)
     os.makedirs(out_dir)  # cli.md does not say whether -o DIR is created; it exists here
     cmd = [nnmodel, "compile", path, "--name", "bad", "-o", out_dir] + extra
-    rc, err, out = run(cmd, timeout)
+    rc, out, err = run_group(cmd, timeout)
     problems = []
     if rc is None:
         problems.append(f"hung: killed after {timeout} s")

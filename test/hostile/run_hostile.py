@@ -46,8 +46,10 @@ import re
 import resource
 import shutil
 import signal
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import leftovers, run_group  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PREFIX = "nnmodel: error: "
@@ -112,27 +114,6 @@ def limit_memory(gib):
     return apply
 
 
-def run(cmd, timeout, memory_gib):
-    """(returncode or None on timeout, stdout, stderr)."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         errors="replace", start_new_session=True,
-                         preexec_fn=limit_memory(memory_gib))
-    try:
-        out, err = p.communicate(timeout=timeout)
-        return p.returncode, out, err
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)  # the session this call started
-        out, err = p.communicate()
-        return None, out, err
-
-
-def leftovers(out_dir):
-    found = []
-    for root, _, files in os.walk(out_dir):
-        found += [os.path.relpath(os.path.join(root, f), out_dir) for f in files]
-    return sorted(found)
-
-
 def first_error(err, model, out_dir):
     """The first `nnmodel: error: ` line's text, paths replaced; None without one."""
     for line in err.splitlines():
@@ -195,7 +176,7 @@ def check(nnmodel, work, corpus, case, timeout, memory_gib):
     out_dir = os.path.join(work, "out", case.name)
     shutil.rmtree(out_dir, ignore_errors=True)
     cmd = [nnmodel, "compile", model, "--name", "bad", "-o", out_dir] + case.args
-    rc, out, err = run(cmd, timeout, memory_gib)
+    rc, out, err = run_group(cmd, timeout, limit_memory(memory_gib))
     problems = []
     if rc is None:
         did = f"timeout after {timeout} s"

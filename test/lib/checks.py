@@ -1,5 +1,30 @@
-"""PASS/FAIL bookkeeping shared by the Python test drivers."""
+"""PASS/FAIL bookkeeping and process helpers shared by the Python test drivers."""
+import os
+import signal
+import subprocess
 import sys
+
+
+def run_group(cmd, timeout, preexec_fn=None):
+    """Runs cmd in a session of its own: (returncode, or None when it ran past timeout
+    and the whole session was killed, stdout, stderr)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         errors="replace", start_new_session=True, preexec_fn=preexec_fn)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        return p.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        return None, out, err
+
+
+def leftovers(out_dir):
+    """Every file under out_dir, relative and sorted."""
+    found = []
+    for root, _, files in os.walk(out_dir):
+        found += [os.path.relpath(os.path.join(root, f), out_dir) for f in files]
+    return sorted(found)
 
 
 class Checks:
