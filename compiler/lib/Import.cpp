@@ -21,7 +21,12 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cerrno>
 #include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -86,40 +91,75 @@ bool Importer::readExternal(const onnx::TensorProto &t, std::string &bytes,
     return failed("has no location");
   if (llvm::sys::path::is_absolute(location) || location.find('\\') != std::string::npos)
     return failed("path '" + location + "' must be relative to the model's directory");
-  llvm::SmallString<256> path(modelDir);
+  SmallVector<std::string> parts;
   for (auto it = llvm::sys::path::begin(location), e = llvm::sys::path::end(location); it != e;
        ++it) {
     if (*it == "..")
       return failed("path '" + location + "' escapes the model's directory");
-    if (*it == ".")
-      continue;
-    llvm::sys::path::append(path, *it);
-    llvm::sys::fs::file_status st;
-    if (llvm::sys::fs::status(path, st, /*follow=*/false))
-      return failed("file '" + location + "' not found next to the model");
-    if (st.type() == llvm::sys::fs::file_type::symlink_file)
-      return failed("path '" + location + "' goes through a symbolic link");
+    if (*it != ".")
+      parts.push_back(it->str());
   }
-  if (!llvm::sys::fs::is_regular_file(path))
+  if (parts.empty())
+    return failed("'" + location + "' is not a regular file");
+  // Walked with openat and O_NOFOLLOW from the model's directory, so what is
+  // checked is what is read: no symbolic link on the way, and no swap between
+  // a check and the open.
+  auto openFailed = [&](int err) {
+    if (err == ELOOP)
+      return failed("path '" + location + "' goes through a symbolic link");
+    if (err == ENOENT)
+      return failed("file '" + location + "' not found next to the model");
+    if (err == ENOTDIR)
+      return failed("path '" + location + "' goes through something that is not a directory");
+    return failed("'" + location + "' cannot be opened: " + std::strerror(err));
+  };
+  int dir = ::open(modelDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return failed("cannot open the model's directory: " + std::string(std::strerror(errno)));
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    int next = ::openat(dir, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int err = errno;
+    struct stat link;
+    // A symbolic link opened with O_DIRECTORY | O_NOFOLLOW fails with ENOTDIR.
+    if (next < 0 && err == ENOTDIR &&
+        ::fstatat(dir, parts[i].c_str(), &link, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(link.st_mode))
+      err = ELOOP;
+    ::close(dir);
+    if (next < 0)
+      return openFailed(err);
+    dir = next;
+  }
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  int fd = ::openat(dir, parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int openErr = errno;
+  ::close(dir);
+  if (fd < 0)
+    return openFailed(openErr);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     return failed("'" + location + "' is not a regular file");
   // A second hard link may be a file anywhere on the file system, which the
   // checks on the path cannot see: refuse it like a symbolic link.
-  llvm::sys::fs::file_status fileStatus;
-  if (llvm::sys::fs::status(path, fileStatus, /*follow=*/false) ||
-      fileStatus.getLinkCount() != 1)
-    return failed("file '" + location + "' has " +
-                  std::to_string(fileStatus.getLinkCount()) +
+  if (st.st_nlink != 1)
+    return failed("file '" + location + "' has " + std::to_string(st.st_nlink) +
                   " hard links; external data must be a file of its own in the model's "
                   "directory (copy it there)");
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
-  if (!buf)
-    return failed("'" + location + "' cannot be read");
-  int64_t size = (*buf)->getBufferSize();
+  int64_t size = st.st_size;
   if (length < 0)
     length = size - offset;
   if (offset > size || length > size - offset)
     return failed("offset/length lie outside '" + location + "'");
-  bytes.assign((*buf)->getBufferStart() + offset, length);
+  bytes.resize(length);
+  for (int64_t done = 0; done < length;) {
+    ssize_t n = ::pread(fd, bytes.data() + done, size_t(length - done), offset + done);
+    if (n <= 0)
+      return failed("'" + location + "' cannot be read");
+    done += n;
+  }
   return true;
 }
 

@@ -15,7 +15,8 @@ Classes: truncated protobuf (a valid model cut in half), not a protobuf (random
 bytes; text), an empty file, an unknown op (FooBar), bad attributes (Conv
 `strides` of the wrong length; Transpose `perm` out of range), external data
 escaping the model directory (`../secret.bin`, `/etc/passwd`; both files exist
-so only the path check can refuse them), and a symbolic input dimension
+so only the path check can refuse them; a hard link, a symbolic link to the file, a
+symbolic link to a directory on the way, a FIFO), and a symbolic input dimension
 without --dim (the error must name the input and the dimension).
 
 Two control cases (the valid model before truncation; the symbolic model with
@@ -141,8 +142,19 @@ def build_cases(cases_dir):
         ("external_hardlink", external_model("weights.bin", 16), [],
          [["external", "weights.bin"], ["hard link"]]),
         ("symbolic_dim", symbolic_model(), [], [["pixels"], ["batch_size"]]),
+        # weights.bin: a symbolic link to a file outside the model's directory.
+        ("external_symlink", external_model("weights.bin", 16), [],
+         [["external", "weights.bin"], ["symbolic link"]]),
+        # sub: a symbolic link to the directory above; sub/secret.bin exists through it.
+        ("external_dir_symlink", external_model("sub/secret.bin", 16), [],
+         [["external", "sub/secret.bin"], ["symbolic link"]]),
+        # weights.bin: a FIFO, which must be refused without waiting for a writer.
+        ("external_fifo", external_model("weights.bin", 16), [],
+         [["external", "weights.bin"], ["regular file"]]),
         # weights.bin: a file of its own next to the model.
         ("control_external_file", external_model("weights.bin", 16), [], None),
+        # data/weights.bin: a file of its own in a real subdirectory.
+        ("control_external_subdir", external_model("data/weights.bin", 16), [], None),
         ("control_valid", valid_model(), [], None),
         ("control_symbolic_pinned", symbolic_model(), ["--dim", "batch_size=2"], None),
     ]
@@ -157,11 +169,24 @@ def build_cases(cases_dir):
         weights = os.path.join(d, "weights.bin")
         if os.path.lexists(weights):
             os.remove(weights)
+        sub = os.path.join(d, "sub")
+        if os.path.lexists(sub):
+            os.remove(sub)
         if name == "external_hardlink":
             outside = os.path.join(cases_dir, "outside-secret.bin")
             with open(outside, "wb") as f:
                 f.write(np.arange(4, dtype=np.float32).tobytes())
             os.link(outside, weights)
+        elif name == "external_symlink":
+            os.symlink(secret, weights)
+        elif name == "external_dir_symlink":
+            os.symlink(cases_dir, sub)
+        elif name == "external_fifo":
+            os.mkfifo(weights)
+        elif name == "control_external_subdir":
+            os.makedirs(os.path.join(d, "data"), exist_ok=True)
+            with open(os.path.join(d, "data", "weights.bin"), "wb") as f:
+                f.write(np.arange(4, dtype=np.float32).tobytes())
         elif name == "control_external_file":
             with open(weights, "wb") as f:
                 f.write(np.arange(4, dtype=np.float32).tobytes())
