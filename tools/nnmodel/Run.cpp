@@ -10,6 +10,7 @@
 #include "nnm/Compiler/Driver.h"
 #include "nnm/Compiler/TensorIO.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -144,7 +145,16 @@ int runCommand(const std::vector<std::string> &args) {
     return fail(errors);
   const ModelInfo &info = model.info;
 
-  // Inputs first: a wrong file should not cost a link.
+  // Inputs first: a wrong file should not cost a link. A name that matches no
+  // graph input is a typo, not something to ignore.
+  for (const auto &kv : inputs)
+    if (llvm::none_of(info.inputs, [&](const TensorSig &s) { return s.name == kv.first; })) {
+      std::string names;
+      for (const TensorSig &s : info.inputs)
+        names += (names.empty() ? "" : ", ") + s.name;
+      return fail("-i " + kv.first + ": the graph has no input named '" + kv.first +
+                  "' (its inputs: " + (names.empty() ? std::string("none") : names) + ")");
+    }
   std::vector<HostTensor> ins(info.inputs.size());
   for (size_t i = 0; i < info.inputs.size(); ++i) {
     const TensorSig &sig = info.inputs[i];
