@@ -250,6 +250,16 @@ def cases():
               value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
          node("ReduceSum", ["big"], ["y"], "sum0", keepdims=0)],
         [], [f32("y", [])], [ints("shape", [8])])
+    # Found by the fuzzer: K's head size differs from Q's; the lowering used to fail
+    # half way and crash MLIR's rollback. Opset 24 Attention, 4-D inputs.
+    c["attention_head_mismatch"] = model(
+        [node("Attention", ["q", "k", "v"], ["y"], "attn0")],
+        [f32("q", [2, 4, 1, 8]), f32("k", [2, 2, 8, 2]), f32("v", [2, 2, 8, 8])],
+        [f32("y", [2, 4, 1, 8])], opset=24)
+    c["control_attention"] = model(
+        [node("Attention", ["q", "k", "v"], ["y"], "attn0")],
+        [f32("q", [2, 4, 1, 8]), f32("k", [2, 2, 8, 8]), f32("v", [2, 2, 8, 8])],
+        [f32("y", [2, 4, 1, 8])], opset=24)
     c["control_add"] = model([node("Add", ["x", "x"], ["y"], "add0")],
                              [f32("x", [4])], [f32("y", [4])])
     c["control_softmax"] = model([node("Softmax", ["x"], ["y"], "sm0", axis=1)],

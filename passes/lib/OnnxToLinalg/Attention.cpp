@@ -71,6 +71,19 @@ FailureOr<AttentionShape> attentionShape(const OnnxNode &node) {
     s.headSize = q[3];
     s.vHeadSize = v[3];
   }
+  // Q, K and V must agree where the product needs them to (found by the fuzzer: a K
+  // head size other than Q's reached the lowering, which failed half way).
+  auto differ = [](int64_t a, int64_t b) { return a != kDyn && b != kDyn && a != b; };
+  int64_t kHeadSize = s.threeD ? (k[2] == kDyn ? kDyn : k[2] / s.kvHeads) : k[3];
+  if (differ(q[0], k[0]) || differ(q[0], v[0]))
+    return node.error() << "Q, K and V must have the same batch size", failure();
+  if (differ(kHeadSize, s.headSize))
+    return node.error() << "K's head size " << kHeadSize << " differs from Q's " << s.headSize,
+           failure();
+  if (differ(k[s.threeD ? 1 : 2], v[s.threeD ? 1 : 2]))
+    return node.error() << "K and V must have the same sequence length", failure();
+  if (!s.threeD && differ(k[1], v[1]))
+    return node.error() << "K and V must have the same number of heads", failure();
   if (s.qHeads != kDyn && s.kvHeads != kDyn && s.qHeads % s.kvHeads != 0)
     return node.error() << "q_num_heads " << s.qHeads << " is not a multiple of kv_num_heads "
                         << s.kvHeads,
@@ -81,8 +94,13 @@ FailureOr<AttentionShape> attentionShape(const OnnxNode &node) {
     return node.error() << "nonpad_kv_seqlen cannot be combined with a past cache", failure();
   if (Value pk = node.input(kPastKey)) {
     auto p = shapeOf(pk);
-    if (p.size() != 4)
-      return node.error() << "past_key must be 4-D", failure();
+    auto pv = shapeOf(node.input(kPastValue));
+    if (p.size() != 4 || pv.size() != 4)
+      return node.error() << "past_key and past_value must be 4-D", failure();
+    if (differ(p[0], s.batch) || differ(p[1], s.kvHeads) || differ(p[3], s.headSize) ||
+        differ(pv[0], s.batch) || differ(pv[1], s.kvHeads) || differ(pv[2], p[2]) ||
+        differ(pv[3], s.vHeadSize))
+      return node.error() << "past_key/past_value shapes do not match K and V", failure();
     s.pastLen = p[2];
   }
   return s;
