@@ -143,6 +143,20 @@ FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64_t ran
   return a;
 }
 
+FailureOr<SmallVector<int64_t>> normalizeAxes(const OnnxNode &node, ArrayRef<int64_t> axes,
+                                              int64_t rank) {
+  SmallVector<int64_t> out;
+  for (int64_t a : axes) {
+    auto n = normalizeAxis(node, a, rank);
+    if (failed(n))
+      return failure();
+    out.push_back(*n);
+  }
+  llvm::sort(out);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Value scalarConst(OpBuilder &b, Location loc, Type type, double v) {
   if (auto ft = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));

@@ -76,6 +76,10 @@ Result upgradeLegacyBroadcast(mlir::OpBuilder &b, const OnnxNode &node);
 
 /// Normalises a possibly negative axis into [0, rank); failure when out of range.
 mlir::FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64_t rank);
+/// Every axis normalized as above, then sorted with repeats dropped.
+mlir::FailureOr<llvm::SmallVector<int64_t>> normalizeAxes(const OnnxNode &node,
+                                                          llvm::ArrayRef<int64_t> axes,
+                                                          int64_t rank);
 
 /// A scalar constant of `type` (float or integer).
 mlir::Value scalarConst(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type, double v);

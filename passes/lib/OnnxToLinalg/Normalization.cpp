@@ -285,16 +285,11 @@ Result lowerMVN(OpBuilder &b, const OnnxNode &node) {
   Type elt = elementTypeOf(x);
   if (!isFloat(elt))
     return node.error() << "needs a floating-point input", failure();
-  SmallVector<int64_t> raw = node.getInts("axes").value_or(SmallVector<int64_t>{0, 2, 3});
-  SmallVector<int64_t> axes;
-  for (int64_t a : raw) {
-    auto n = normalizeAxis(node, a, rank);
-    if (failed(n))
-      return failure();
-    axes.push_back(*n);
-  }
-  llvm::sort(axes);
-  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  auto normalized = normalizeAxes(
+      node, node.getInts("axes").value_or(SmallVector<int64_t>{0, 2, 3}), rank);
+  if (failed(normalized))
+    return failure();
+  SmallVector<int64_t> axes = *normalized;
   Location l = node.loc();
   Type u = accumulatorType(elt);
   auto [mean, inv] = buildMoments(b, l, x, axes, 1e-9, u, Scale::InvStdPlusEps);

@@ -28,16 +28,7 @@ FailureOr<SmallVector<int64_t>> reduceAxes(const OnnxNode &node, int64_t rank, b
     for (int64_t i = 0; i < rank; ++i)
       raw.push_back(i);
   }
-  SmallVector<int64_t> axes;
-  for (int64_t a : raw) {
-    auto n = normalizeAxis(node, a, rank);
-    if (failed(n))
-      return failure();
-    axes.push_back(*n);
-  }
-  llvm::sort(axes);
-  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-  return axes;
+  return normalizeAxes(node, raw, rank);
 }
 
 /// keepdims keeps reduced axes as 1; axes not known yet give kDyn dims (and,
