@@ -276,35 +276,13 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
 
 Value buildReduce(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> axes, bool keepdims,
                   StringRef kind) {
-  auto inShape = shapeOf(v);
   Type elt = elementTypeOf(v);
-  int64_t rank = inShape.size();
-  MLIRContext *ctx = b.getContext();
-  SmallVector<int64_t> outShape, keptShape;
-  SmallVector<AffineExpr> outExprs;
-  SmallVector<utils::IteratorType> iters;
-  for (int64_t i = 0; i < rank; ++i) {
-    bool reduced = llvm::is_contained(axes, i);
-    iters.push_back(reduced ? utils::IteratorType::reduction : utils::IteratorType::parallel);
-    keptShape.push_back(reduced ? 1 : inShape[i]);
-    if (!reduced) {
-      outShape.push_back(inShape[i]);
-      outExprs.push_back(getAffineDimExpr(i, ctx));
-    }
-  }
-  Value initValue = kind == "max" ? lowestConst(b, loc, elt) : scalarConst(b, loc, elt, 0);
-  Value init = filledTensor(b, loc, outShape, initValue);
-  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx),
-                                 AffineMap::get(rank, 0, outExprs, ctx)};
-  auto op = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{v}, ValueRange{init}, maps, iters,
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value r = kind == "max" ? maxS(nb, nloc, args[0], args[1])
-                                : addS(nb, nloc, args[0], args[1]);
-        linalg::YieldOp::create(nb, nloc, r);
-      });
-  Value out = op.getResult(0);
-  return keepdims ? reshapeTo(b, loc, out, keptShape) : out;
+  bool max = kind == "max";
+  Value init = max ? lowestConst(b, loc, elt) : scalarConst(b, loc, elt, 0);
+  return buildReduceWith(b, loc, ValueRange{v}, axes, keepdims, init,
+                         [&](OpBuilder &nb, Location nl, ValueRange in, Value acc) {
+                           return max ? maxS(nb, nl, in[0], acc) : addS(nb, nl, in[0], acc);
+                         });
 }
 
 Value buildReduceWith(OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<int64_t> axes,
