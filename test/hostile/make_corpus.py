@@ -256,6 +256,12 @@ def cases():
         [node("Attention", ["q", "k", "v"], ["y"], "attn0")],
         [f32("q", [2, 4, 1, 8]), f32("k", [2, 2, 8, 2]), f32("v", [2, 2, 8, 8])],
         [f32("y", [2, 4, 1, 8])], opset=24)
+    # Shape rules multiply dims taken from constants: those products saturate
+    # instead of overflowing, and the result is refused.
+    c["tile_bomb"] = model([node("Tile", ["x", "r"], ["y"], "t0")], [f32("x", [2, 2])],
+                           [f32("y", None)], [ints("r", [2**40, 2**40])])
+    c["reshape_bomb"] = model([node("Reshape", ["x", "s"], ["y"], "r0")], [f32("x", [2, 2])],
+                              [f32("y", None)], [ints("s", [2**40, 2**40, -1])])
     c["control_attention"] = model(
         [node("Attention", ["q", "k", "v"], ["y"], "attn0")],
         [f32("q", [2, 4, 1, 8]), f32("k", [2, 2, 8, 8]), f32("v", [2, 2, 8, 8])],

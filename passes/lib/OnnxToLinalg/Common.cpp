@@ -21,7 +21,7 @@ int64_t productOf(ArrayRef<int64_t> dims) {
   for (int64_t d : dims) {
     if (d == kDyn)
       return kDyn;
-    n *= d;
+    n = saturatingMul(n, d);
   }
   return n;
 }

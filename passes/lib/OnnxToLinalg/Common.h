@@ -3,6 +3,7 @@
 #define NNM_PASSES_ONNXTOLINALG_COMMON_H
 
 #include "nnm/Passes/OnnxToLinalg/OpTable.h"
+#include "nnm/Support/CheckedSize.h"
 #include "nnm/Passes/OnnxToLinalg/Window.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -829,7 +829,7 @@ LogicalResult inferTile(const OnnxNode &node, Types &out) {
     if ((*r)[d] < 0)
       return node.error() << "negative repeat " << (*r)[d];
     if (in[d] != kDyn)
-      in[d] *= (*r)[d];
+      in[d] = saturatingMul(in[d], (*r)[d]);
   }
   out.push_back(tensorOf(in, elt));
   return success();

@@ -76,7 +76,7 @@ FailureOr<SmallVector<int64_t>> reshapeTarget(const OnnxNode &node, ArrayRef<int
     } else if (target[i] < 0) {
       return node.error() << "invalid shape value " << target[i], failure();
     } else if (known != kDyn) {
-      known *= target[i];
+      known = saturatingMul(known, target[i]);
     }
   }
   int64_t total = productOf(in);

@@ -34,6 +34,14 @@ std::optional<int64_t> checkedByteSize(const Range &shape, int64_t elementBytes)
   return bytes;
 }
 
+/// a * b for sizes (both >= 0), saturating at INT64_MAX instead of wrapping: shape
+/// rules multiply dims from the model, and a saturated size is then refused by the
+/// importer's size limit rather than being undefined behaviour.
+inline int64_t saturatingMul(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
 } // namespace nnm
 
 #endif // NNM_SUPPORT_CHECKEDSIZE_H
