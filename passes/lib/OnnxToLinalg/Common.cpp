@@ -143,6 +143,22 @@ FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64_t ran
   return a;
 }
 
+FailureOr<SmallVector<int64_t>> attrAxesOrAll(const OnnxNode &node, int64_t rank) {
+  SmallVector<int64_t> axes;
+  if (auto a = node.getInts("axes")) {
+    for (int64_t v : *a) {
+      auto ax = normalizeAxis(node, v, rank);
+      if (failed(ax))
+        return failure();
+      axes.push_back(*ax);
+    }
+  } else {
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  return axes;
+}
+
 FailureOr<SmallVector<int64_t>> normalizeAxes(const OnnxNode &node, ArrayRef<int64_t> axes,
                                               int64_t rank) {
   SmallVector<int64_t> out;

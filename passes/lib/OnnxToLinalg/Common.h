@@ -77,6 +77,13 @@ Result upgradeLegacyBroadcast(mlir::OpBuilder &b, const OnnxNode &node);
 
 /// Normalises a possibly negative axis into [0, rank); failure when out of range.
 mlir::FailureOr<int64_t> normalizeAxis(const OnnxNode &node, int64_t axis, int64_t rank);
+/// Output shape [N, M, spatial...] of a conv with X at input `xi` and W at `wi`:
+/// onnx.Conv's geometry (strides, dilations, pads, auto_pad), also used by the
+/// quantized convolutions (MatMulConv.cpp).
+mlir::LogicalResult convOutputShape(const OnnxNode &node, unsigned xi, unsigned wi,
+                                    llvm::SmallVector<int64_t> &shape);
+/// The `axes` attribute normalized, in its order; every dimension when absent.
+mlir::FailureOr<llvm::SmallVector<int64_t>> attrAxesOrAll(const OnnxNode &node, int64_t rank);
 /// Every axis normalized as above, then sorted with repeats dropped.
 mlir::FailureOr<llvm::SmallVector<int64_t>> normalizeAxes(const OnnxNode &node,
                                                           llvm::ArrayRef<int64_t> axes,

@@ -97,18 +97,10 @@ FailureOr<ResizePlan> resizePlan(const OnnxNode &node, ArrayRef<int64_t> in, boo
   bool useScales = present(2), useSizes = present(3);
   if (useScales == useSizes)
     return node.error() << "needs exactly one of scales and sizes", failure();
-  SmallVector<int64_t> axes;
-  if (auto a = node.getInts("axes")) {
-    for (int64_t v : *a) {
-      auto ax = normalizeAxis(node, v, rank);
-      if (failed(ax))
-        return failure();
-      axes.push_back(*ax);
-    }
-  } else {
-    for (int64_t d = 0; d < rank; ++d)
-      axes.push_back(d);
-  }
+  auto attrAxes = attrAxesOrAll(node, rank);
+  if (failed(attrAxes))
+    return failure();
+  SmallVector<int64_t> axes = *attrAxes;
   auto values = constantNumbersOf(node, useScales ? 2 : 3);
   if (!values) {
     if (diagnose)

@@ -112,18 +112,10 @@ Result lowerSpaceToDepth(OpBuilder &b, const OnnxNode &node) {
 FailureOr<SmallVector<int64_t>> cropPadTarget(const OnnxNode &node, ArrayRef<int64_t> in,
                                               ArrayRef<int64_t> sizes) {
   int64_t rank = in.size();
-  SmallVector<int64_t> axes;
-  if (auto a = node.getInts("axes")) {
-    for (int64_t v : *a) {
-      auto ax = normalizeAxis(node, v, rank);
-      if (failed(ax))
-        return failure();
-      axes.push_back(*ax);
-    }
-  } else {
-    for (int64_t d = 0; d < rank; ++d)
-      axes.push_back(d);
-  }
+  auto attrAxes = attrAxesOrAll(node, rank);
+  if (failed(attrAxes))
+    return failure();
+  SmallVector<int64_t> axes = *attrAxes;
   if (sizes.size() != axes.size())
     return node.error() << "shape has " << sizes.size() << " values for " << axes.size()
                         << " axes", failure();

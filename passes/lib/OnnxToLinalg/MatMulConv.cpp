@@ -305,13 +305,9 @@ FailureOr<SmallVector<int64_t>> windowOutput(const OnnxNode &node, ArrayRef<int6
   return out;
 }
 
-namespace {
-
-/// [N, M, spatial...] for convolutions over any number of spatial dims.
-LogicalResult inferConv(const OnnxNode &node, Types &out) {
-  if (failed(requireRanked(node, 3)) || !node.input(0) || !node.input(1))
-    return node.error() << "needs ranked X and W";
-  auto xs = shapeOf(node.input(0)), ws = shapeOf(node.input(1));
+LogicalResult convOutputShape(const OnnxNode &node, unsigned xi, unsigned wi,
+                              SmallVector<int64_t> &shape) {
+  auto xs = shapeOf(node.input(xi)), ws = shapeOf(node.input(wi));
   if (xs.size() < 3 || ws.size() != xs.size())
     return node.error() << "X and W must have the same rank (>= 3)";
   size_t n = xs.size() - 2;
@@ -324,14 +320,28 @@ LogicalResult inferConv(const OnnxNode &node, Types &out) {
                               *strides, *dil);
   if (failed(spatial))
     return failure();
-  SmallVector<int64_t> shape = {xs[0], ws[0]};
+  shape = {xs[0], ws[0]};
   shape.append(spatial->begin(), spatial->end());
+  return success();
+}
+
+namespace {
+
+/// [N, M, spatial...] for convolutions over any number of spatial dims.
+LogicalResult inferConv(const OnnxNode &node, Types &out) {
+  if (failed(requireRanked(node, 3)) || !node.input(0) || !node.input(1))
+    return node.error() << "needs ranked X and W";
+  SmallVector<int64_t> shape;
+  if (failed(convOutputShape(node, 0, 1, shape)))
+    return failure();
   out.push_back(tensorOf(shape, elementTypeOf(node.input(0))));
   return success();
 }
 
-/// Adds a per-channel bias [M] to y [N, M, spatial...].
+/// Adds a per-channel bias [M] to y [N, M, spatial...]; y itself when there is none.
 FailureOr<Value> addChannelBias(OpBuilder &b, const OnnxNode &node, Value y, Value bias) {
+  if (!bias)
+    return y;
   auto ys = shapeOf(y);
   if (shapeOf(bias) != SmallVector<int64_t>{ys[1]})
     return node.error() << "bias must have shape [" << ys[1] << "]", failure();
@@ -414,13 +424,10 @@ Result lowerConvND(OpBuilder &b, const OnnxNode &node) {
   Type elt = elementTypeOf(x);
   Value xp = padSpatial(b, l, x, *pads, scalarConst(b, l, elt, 0));
   Value y = convGeneric(b, l, xp, w, group, *strides, *dil, *out);
-  if (bias) {
-    auto yb = addChannelBias(b, node, y, bias);
-    if (failed(yb))
-      return failure();
-    y = *yb;
-  }
-  return Values{y};
+  auto yb = addChannelBias(b, node, y, bias);
+  if (failed(yb))
+    return failure();
+  return Values{*yb};
 }
 
 Result lowerConv(OpBuilder &b, const OnnxNode &node) {
@@ -476,13 +483,10 @@ Result lowerConv(OpBuilder &b, const OnnxNode &node) {
                    .getResult(0);
     y = reshapeTo(b, l, yg, {xs[0], cout, out[0], out[1]});
   }
-  if (bias) {
-    auto yb = addChannelBias(b, node, y, bias);
-    if (failed(yb))
-      return failure();
-    y = *yb;
-  }
-  return Values{y};
+  auto yb = addChannelBias(b, node, y, bias);
+  if (failed(yb))
+    return failure();
+  return Values{*yb};
 }
 
 // ConvTranspose and Col2Im ----------------------------------------------------------
@@ -658,13 +662,10 @@ Result lowerConvTranspose(OpBuilder &b, const OnnxNode &node) {
   SmallVector<int64_t> yShape = {xs[0], group * mg};
   yShape.append(g->out.begin(), g->out.end());
   Value y = reshapeTo(b, l, op.getResult(0), yShape);
-  if (bias) {
-    auto yb = addChannelBias(b, node, y, bias);
-    if (failed(yb))
-      return failure();
-    y = *yb;
-  }
-  return Values{y};
+  auto yb = addChannelBias(b, node, y, bias);
+  if (failed(yb))
+    return failure();
+  return Values{*yb};
 }
 
 /// Col2Im geometry: image and block sizes (constant inputs), pads, strides,

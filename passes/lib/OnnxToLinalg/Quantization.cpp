@@ -450,30 +450,6 @@ Result lowerMatMulInteger(OpBuilder &b, const OnnxNode &node) {
   return createOrFold(b, l, "MatMul", 13, {*a, *c}, {});
 }
 
-/// Output shape [N, M, spatial...] of a conv with X at input `xi`, W at `wi`
-/// (the geometry of onnx.Conv's rule).
-LogicalResult convShape(const OnnxNode &node, unsigned xi, unsigned wi,
-                        SmallVector<int64_t> &shape) {
-  auto xs = shapeOf(node.input(xi)), ws = shapeOf(node.input(wi));
-  // The ranks onnx.Conv lowers are its rule's business (checked when the i32
-  // convolution is built).
-  if (xs.size() < 3 || ws.size() != xs.size())
-    return node.error() << "x and w must have the same rank, at least 3";
-  size_t n = xs.size() - 2;
-  SmallVector<int64_t> kernel(ws.begin() + 2, ws.end());
-  auto strides = spatialAttr(node, "strides", n, 1);
-  auto dil = spatialAttr(node, "dilations", n, 1);
-  if (failed(strides) || failed(dil))
-    return failure();
-  auto spatial = windowOutput(node, SmallVector<int64_t>(xs.begin() + 2, xs.end()), kernel,
-                              *strides, *dil);
-  if (failed(spatial))
-    return failure();
-  shape = {xs[0], ws[0]};
-  shape.append(spatial->begin(), spatial->end());
-  return success();
-}
-
 /// The conv attributes of `node`, for an onnx.Conv.
 SmallVector<NamedAttribute> convAttrs(const OnnxNode &node) {
   SmallVector<NamedAttribute> out;
@@ -498,7 +474,7 @@ LogicalResult inferConvInteger(const OnnxNode &node, Types &out) {
       failed(checkQuantizedOperand(node, 1, 3, "w")))
     return failure();
   SmallVector<int64_t> shape;
-  if (failed(convShape(node, 0, 1, shape)))
+  if (failed(convOutputShape(node, 0, 1, shape)))
     return failure();
   out.push_back(tensorOf(shape, IntegerType::get(node.op->getContext(), 32)));
   return success();
@@ -635,7 +611,7 @@ LogicalResult inferQLinearConv(const OnnxNode &node, Types &out) {
   if (!isQuantizedType(yt, false))
     return node.error() << "y must be int8, uint8, int16 or uint16, got " << yt;
   SmallVector<int64_t> shape;
-  if (failed(convShape(node, 0, 3, shape)))
+  if (failed(convOutputShape(node, 0, 3, shape)))
     return failure();
   out.push_back(tensorOf(shape, yt));
   return success();
