@@ -26,11 +26,10 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from checks import Checks  # noqa: E402
+from checks import Checks, describe, run_logged as run  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRIPLE = "x86_64-unknown-linux-gnu"
@@ -57,27 +56,6 @@ int use(void) {
          (int)lenet_v1_create(0, &l) + (int)resblock_v1_create(0, &r);
 }
 """
-
-
-def run(cmd, timeout, **kw):
-    """Runs cmd; returns (returncode, stdout, stderr); a timeout reads as rc None."""
-    print("$ " + " ".join(cmd))
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-        return p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
-        return None, e.stdout or "", f"timed out after {timeout} s"
-    except OSError as e:
-        return 127, "", str(e)
-
-
-def describe(rc, err):
-    if rc is None:
-        return err
-    first = next((l for l in err.splitlines() if "error" in l.lower()), None)
-    first = first or next((l for l in err.splitlines() if l.strip()), "")
-    why = f"signal {-rc}" if rc < 0 else f"exit {rc}"
-    return f"{why}: {first.strip()[:300]}"
 
 
 def leaves(obj, key=""):

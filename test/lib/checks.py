@@ -19,6 +19,30 @@ def run_group(cmd, timeout, preexec_fn=None):
         return None, out, err
 
 
+def run_logged(cmd, timeout, **kw):
+    """Prints and runs cmd; (returncode, stdout, stderr); a timeout reads as rc None."""
+    print("$ " + " ".join(cmd), flush=True)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+        return p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout or ""
+        return None, out if isinstance(out, str) else out.decode(errors="replace"), \
+            f"timed out after {timeout} s"
+    except OSError as e:
+        return 127, "", str(e)
+
+
+def describe(rc, err):
+    """"exit N: <first error line>" (or "signal N: ..."); err itself for a timeout."""
+    if rc is None:
+        return err
+    first = next((l for l in err.splitlines() if "error" in l.lower()), None)
+    first = first or next((l for l in err.splitlines() if l.strip()), "")
+    why = f"signal {-rc}" if rc < 0 else f"exit {rc}"
+    return f"{why}: {first.strip()[:300]}"
+
+
 def leftovers(out_dir):
     """Every file under out_dir, relative and sorted."""
     found = []

@@ -14,33 +14,13 @@ Prints PASS/FAIL per model with the max abs and rel errors; the last line is
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def run(cmd, timeout):
-    """Runs cmd; returns (returncode, stdout, stderr); a timeout reads as rc None."""
-    print("$ " + " ".join(cmd), flush=True)
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        return p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired as e:
-        return None, "", f"timed out after {timeout} s"
-    except OSError as e:
-        return 127, "", str(e)
-
-
-def describe(rc, err):
-    if rc is None:
-        return err
-    first = next((l for l in err.splitlines() if "error" in l.lower()), None)
-    first = first or next((l for l in err.splitlines() if l.strip()), "")
-    why = f"signal {-rc}" if rc < 0 else f"exit {rc}"
-    return f"{why}: {first.strip()[:300]}"
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from checks import describe, run_logged as run  # noqa: E402
 
 
 def compare(got, want, rtol, atol):
