@@ -45,14 +45,15 @@ alias(
 )
 
 # The C runtime that every compiled model links (status codes, contexts, arenas,
-# the oneDNN kernel table). oneDNN and its OpenMP runtime come from the system
-# (Debian: libdnnl-dev), as for the CMake package.
+# the oneDNN kernel table, CUDA contexts). oneDNN and its OpenMP runtime come from
+# the system (Debian: libdnnl-dev), as for the CMake package; the CUDA driver is
+# opened at run time with dlopen (-ldl), so no CUDA library is linked.
 cc_library(
     name = "runtime",
     srcs = ["lib/libnnmodel_runtime.a"],
     hdrs = glob(["include/nnmodel/**/*.h"]),
     includes = ["include"],
-    linkopts = ["-ldnnl", "-lgomp", "-lpthread", "-lm"],
+    linkopts = ["-ldnnl", "-lgomp", "-lpthread", "-ldl", "-lm"],
     linkstatic = True,
 )
 """

@@ -1,13 +1,17 @@
 //===- RuntimeTest.cpp - Runtime context and status tests -----------------===//
+#include "nnmodel/cuda.h"
 #include "nnmodel/kernels.h"
 #include "nnmodel/runtime.h"
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 TEST(Status, EveryCodeHasAName) {
@@ -166,4 +170,386 @@ TEST(Kernels, MisuseIsReportedNotFollowed) {
   EXPECT_EQ(nnm_context_take_status(ctx), NNM_INTERNAL_ERROR);
   EXPECT_EQ(nnm_context_take_status(ctx), NNM_OK);
   nnm_context_destroy(ctx);
+}
+
+//===- CUDA contexts ------------------------------------------------------===//
+// The runtime loads the CUDA driver once per process, on the first CUDA call,
+// from NNM_CUDA_DRIVER (default libcuda.so.1). A plain run of this binary
+// points that at a missing file before main, so every CUDA test sees "no
+// driver" whatever the machine has; ctest also runs the Cuda* tests with the
+// fake driver (runtime.cuda-fake) and with the system's (runtime.cuda-system).
+
+namespace {
+constexpr const char *kMissingDriver = "/nonexistent/nnmodel-test/libcuda.so.1";
+const bool kDriverChosen = [] { return setenv("NNM_CUDA_DRIVER", kMissingDriver, 0) == 0; }();
+
+std::string driverUnderTest() {
+  const char *v = std::getenv("NNM_CUDA_DRIVER");
+  return v ? v : "";
+}
+bool missingDriver() { return driverUnderTest() == kMissingDriver; }
+bool fakeDriver() { return driverUnderTest().find("nnm-fake-cuda") != std::string::npos; }
+
+// A model with one kernel, cubins for sm_80 and sm_86 and PTX for compute_70;
+// the fake driver loads any NUL-terminated text.
+const nnm_cuda_image kImages[] = {
+    {80, 0, "cubin sm_80", 12}, {86, 0, "cubin sm_86", 12}, {70, 1, "ptx compute_70", 15}};
+const char *const kKernels[] = {"kernel_0", "kernel_1"};
+const float kWeights[4] = {1, 2, 3, 4};
+
+nnm_cuda_model testModel() {
+  nnm_cuda_model m = {};
+  m.images = kImages;
+  m.num_images = 3;
+  m.num_kernels = 2;
+  m.kernel_names = kKernels;
+  m.weights = kWeights;
+  m.weights_bytes = sizeof kWeights;
+  m.arena_bytes = 1000;
+  m.staging_bytes = 64;
+  return m;
+}
+
+nnm_cuda_options onDevice(int32_t device) {
+  nnm_cuda_options o;
+  nnm_cuda_options_init(&o);
+  o.device = device;
+  return o;
+}
+} // namespace
+
+TEST(CudaOptions, InitFillsTheDefaults) {
+  nnm_cuda_options o;
+  std::memset(&o, 0xcd, sizeof o);
+  nnm_cuda_options_init(&o);
+  EXPECT_EQ(o.struct_size, sizeof(nnm_cuda_options));
+  EXPECT_EQ(o.device, 0);
+  EXPECT_EQ(o.stream, nullptr);
+  EXPECT_EQ(o.arena, nullptr);
+  EXPECT_EQ(o.arena_bytes, 0u);
+  nnm_cuda_options_init(nullptr); // harmless
+}
+
+// Checked before the driver is asked anything, so the same on every machine.
+TEST(CudaArguments, InvalidArgumentsAreRejected) {
+  ASSERT_TRUE(kDriverChosen);
+  nnm_cuda_model m = testModel();
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = reinterpret_cast<nnm_cuda_context *>(0x1);
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, nullptr), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(nnm_cuda_context_create(nullptr, &slot, nullptr, &ctx), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(ctx, nullptr);
+  EXPECT_EQ(nnm_cuda_context_create(&m, nullptr, nullptr, &ctx), NNM_INVALID_ARGUMENT);
+  nnm_cuda_options o = onDevice(-1);
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_INVALID_ARGUMENT);
+  o = onDevice(0);
+  o.struct_size = 4; // a layout this runtime does not know
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_INVALID_ARGUMENT);
+  o.struct_size = sizeof o + 8;
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_INVALID_ARGUMENT);
+  nnm_cuda_model bad = m;
+  bad.num_kernels = 1;
+  bad.kernel_names = nullptr;
+  EXPECT_EQ(nnm_cuda_context_create(&bad, &slot, nullptr, &ctx), NNM_INVALID_ARGUMENT);
+  bad = m;
+  bad.arena_bytes = -1;
+  EXPECT_EQ(nnm_cuda_context_create(&bad, &slot, nullptr, &ctx), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(nnm_cuda_device_count(nullptr), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(ctx, nullptr);
+  EXPECT_EQ(slot, nullptr);
+}
+
+// The arena needs arena_bytes, then staging_bytes from the next 256-byte boundary.
+TEST(CudaArguments, CallerArenaIsChecked) {
+  nnm_cuda_model m = testModel(); // 1000 + 64 bytes: 1024 + 64 with the staging aligned
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = nullptr;
+  nnm_cuda_options o = onDevice(0);
+  o.arena = reinterpret_cast<void *>(0x10000 + 64);
+  o.arena_bytes = 4096;
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_ARENA_MISALIGNED);
+  o.arena = reinterpret_cast<void *>(0x10000);
+  o.arena_bytes = 1064; // enough for the sum, not for the aligned staging area
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_ARENA_TOO_SMALL);
+  EXPECT_EQ(ctx, nullptr);
+}
+
+TEST(CudaNullContext, CallsAreHarmless) {
+  EXPECT_EQ(nnm_cuda_begin(nullptr), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(nnm_cuda_end(nullptr), NNM_INVALID_ARGUMENT);
+  float host[2] = {};
+  nnm_cuda_launch(nullptr, 0, 1, 1, nullptr);
+  nnm_cuda_copy_to_device(nullptr, reinterpret_cast<void *>(0x1000), host, sizeof host);
+  nnm_cuda_copy_to_host(nullptr, host, reinterpret_cast<void *>(0x1000), sizeof host);
+  nnm_cuda_synchronize(nullptr);
+  nnm_cuda_context_destroy(nullptr);
+  EXPECT_EQ(nnm_cuda_context_arena(nullptr), nullptr);
+  EXPECT_EQ(nnm_cuda_context_staging(nullptr), nullptr);
+  EXPECT_EQ(nnm_cuda_context_weights(nullptr), nullptr);
+}
+
+TEST(CudaNoDriver, NoDeviceAndNothingCreated) {
+  if (!missingDriver())
+    GTEST_SKIP() << "driver under test: " << driverUnderTest();
+  int32_t count = 7;
+  EXPECT_EQ(nnm_cuda_device_count(&count), NNM_NO_DEVICE);
+  EXPECT_EQ(count, 0);
+  nnm_cuda_model m = testModel();
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = reinterpret_cast<nnm_cuda_context *>(0x1);
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_NO_DEVICE);
+  EXPECT_EQ(ctx, nullptr);
+  EXPECT_EQ(slot, nullptr);
+  nnm_cuda_options o = onDevice(3);
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_NO_DEVICE);
+  nnm_cuda_model empty = {}; // a dummy model: no image, no kernel, nothing to allocate
+  EXPECT_EQ(nnm_cuda_context_create(&empty, &slot, nullptr, &ctx), NNM_NO_DEVICE);
+  EXPECT_EQ(ctx, nullptr);
+}
+
+// libcuda.so.1 as this machine has it (runtime.cuda-system): either no device,
+// consistently, or devices that a context can be created on.
+TEST(CudaSystem, CountAndCreateAgree) {
+  if (fakeDriver())
+    GTEST_SKIP() << "the fake driver has its own tests";
+  int32_t count = -1;
+  nnm_status s = nnm_cuda_device_count(&count);
+  ASSERT_TRUE(s == NNM_OK || s == NNM_NO_DEVICE) << nnm_status_string(s);
+  nnm_cuda_model empty = {};
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = nullptr;
+  if (s == NNM_NO_DEVICE) {
+    EXPECT_EQ(count, 0);
+    EXPECT_EQ(nnm_cuda_context_create(&empty, &slot, nullptr, &ctx), NNM_NO_DEVICE);
+    return;
+  }
+  EXPECT_GT(count, 0);
+  // A model without an image cannot be loaded on any device.
+  EXPECT_EQ(nnm_cuda_context_create(&empty, &slot, nullptr, &ctx), NNM_NO_DEVICE);
+  nnm_cuda_options o = onDevice(count);
+  EXPECT_EQ(nnm_cuda_context_create(&empty, &slot, &o, &ctx), NNM_NO_DEVICE);
+  EXPECT_EQ(slot, nullptr);
+}
+
+//===- the same code against the fake driver (runtime/test/FakeCudaDriver.c) ===//
+
+namespace {
+struct FakeState {
+  int retained[2], modules, allocations, syncs, launches, depth;
+  const void *last_image;
+  const char *last_kernel;
+  unsigned last_grid, last_block;
+  void *last_stream;
+};
+
+class CudaFake : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!fakeDriver())
+      GTEST_SKIP() << "runs as runtime.cuda-fake (NNM_CUDA_DRIVER=the fake driver)";
+    int32_t count = 0;
+    ASSERT_EQ(nnm_cuda_device_count(&count), NNM_OK); // loads the driver
+    ASSERT_EQ(count, 2);
+    void *lib = dlopen(driverUnderTest().c_str(), RTLD_NOW | RTLD_NOLOAD);
+    ASSERT_NE(lib, nullptr) << "the runtime did not load " << driverUnderTest();
+    void *get = dlsym(lib, "fake_cuda_state_get");
+    ASSERT_NE(get, nullptr);
+    std::memcpy(&getState, &get, sizeof get);
+    dlclose(lib); // drops only this test's reference
+  }
+  FakeState state() {
+    FakeState s;
+    getState(&s);
+    return s;
+  }
+  // Everything the runtime took from the driver is given back.
+  void expectAllReleased() {
+    FakeState s = state();
+    EXPECT_EQ(s.retained[0], 0);
+    EXPECT_EQ(s.retained[1], 0);
+    EXPECT_EQ(s.modules, 0);
+    EXPECT_EQ(s.allocations, 0);
+    EXPECT_EQ(s.depth, 0);
+  }
+  void (*getState)(void *) = nullptr; // FakeState *
+};
+} // namespace
+
+// Device 0 is sm_86: its own cubin. Device 1 is sm_70: no sm_7x cubin, so the PTX.
+TEST_F(CudaFake, PicksTheImageForEachDevice) {
+  nnm_cuda_model m = testModel();
+  void *slot = nullptr;
+  nnm_cuda_context *a = nullptr, *b = nullptr;
+  nnm_cuda_options o = onDevice(0);
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, &o, &a), NNM_OK);
+  EXPECT_EQ(state().last_image, kImages[1].data);
+  o.device = 1;
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, &o, &b), NNM_OK);
+  EXPECT_EQ(state().last_image, kImages[2].data);
+  EXPECT_EQ(state().modules, 2);
+  EXPECT_EQ(state().depth, 0); // create leaves the thread's context alone
+  EXPECT_NE(nnm_cuda_context_weights(a), nnm_cuda_context_weights(b));
+  nnm_cuda_context_destroy(a);
+  EXPECT_NE(slot, nullptr); // device 1 still holds the model
+  nnm_cuda_context_destroy(b);
+  EXPECT_EQ(slot, nullptr);
+  expectAllReleased();
+}
+
+// A cubin for sm_80 runs on sm_86; one for sm_87 does not, nor one for sm_90.
+TEST_F(CudaFake, OlderCubinOfTheSameMajor) {
+  const nnm_cuda_image images[] = {{75, 0, "cubin sm_75", 12},
+                                   {80, 0, "cubin sm_80", 12},
+                                   {87, 0, "cubin sm_87", 12},
+                                   {90, 0, "cubin sm_90", 12}};
+  nnm_cuda_model m = testModel();
+  m.images = images;
+  m.num_images = 4;
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = nullptr;
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_OK);
+  EXPECT_EQ(state().last_image, images[1].data);
+  nnm_cuda_context_destroy(ctx);
+  m.images = images + 2; // sm_87 and sm_90 only, and no PTX
+  m.num_images = 2;
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_NO_DEVICE);
+  EXPECT_EQ(ctx, nullptr);
+  m.images = images; // sm_75 only
+  m.num_images = 1;
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_NO_DEVICE);
+  EXPECT_EQ(slot, nullptr);
+  expectAllReleased();
+}
+
+TEST_F(CudaFake, RefusedCubinFallsBackToPtx) {
+  const nnm_cuda_image images[] = {{86, 0, "refuse: not for this GPU", 25},
+                                   {80, 1, "ptx compute_80", 15}};
+  nnm_cuda_model m = testModel();
+  m.images = images;
+  m.num_images = 2;
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = nullptr;
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_OK);
+  EXPECT_EQ(state().last_image, images[1].data);
+  nnm_cuda_context_destroy(ctx);
+  m.num_images = 1; // the refused cubin alone
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(slot, nullptr);
+  expectAllReleased();
+}
+
+// Contexts on one device share the module and the weights, uploaded once.
+TEST_F(CudaFake, ContextsShareTheDevicePart) {
+  nnm_cuda_model m = testModel();
+  void *slot = nullptr;
+  nnm_cuda_context *a = nullptr, *b = nullptr;
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &a), NNM_OK);
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &b), NNM_OK);
+  EXPECT_EQ(state().modules, 1);
+  EXPECT_EQ(state().retained[0], 1);
+  EXPECT_EQ(state().allocations, 3); // the weights and two arenas
+  void *w = nnm_cuda_context_weights(a);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w, nnm_cuda_context_weights(b));
+  EXPECT_EQ(std::memcmp(w, kWeights, sizeof kWeights), 0); // fake device memory is host memory
+  EXPECT_NE(nnm_cuda_context_arena(a), nnm_cuda_context_arena(b));
+  auto arena = reinterpret_cast<uintptr_t>(nnm_cuda_context_arena(a));
+  EXPECT_EQ(arena % 256, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(nnm_cuda_context_staging(a)), arena + 1024);
+  nnm_cuda_context_destroy(a);
+  EXPECT_EQ(state().modules, 1);
+  nnm_cuda_context_destroy(b);
+  EXPECT_EQ(slot, nullptr);
+  expectAllReleased();
+}
+
+TEST_F(CudaFake, CallerArenaAndNoWeights) {
+  alignas(256) static unsigned char buffer[1024 + 64];
+  nnm_cuda_model m = testModel();
+  m.weights = nullptr;
+  m.weights_bytes = 0;
+  nnm_cuda_options o = onDevice(0);
+  o.arena = buffer;
+  o.arena_bytes = sizeof buffer;
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = nullptr;
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_OK);
+  EXPECT_EQ(nnm_cuda_context_arena(ctx), buffer);
+  EXPECT_EQ(nnm_cuda_context_staging(ctx), buffer + 1024);
+  EXPECT_EQ(nnm_cuda_context_weights(ctx), nullptr);
+  EXPECT_EQ(state().allocations, 0);
+  nnm_cuda_context_destroy(ctx); // must not free the caller's arena
+  expectAllReleased();
+  // Nothing to allocate at all.
+  nnm_cuda_model none = testModel();
+  none.weights_bytes = none.arena_bytes = none.staging_bytes = 0;
+  ASSERT_EQ(nnm_cuda_context_create(&none, &slot, nullptr, &ctx), NNM_OK);
+  EXPECT_EQ(nnm_cuda_context_arena(ctx), nullptr);
+  EXPECT_EQ(nnm_cuda_context_staging(ctx), nullptr);
+  nnm_cuda_context_destroy(ctx);
+  expectAllReleased();
+}
+
+TEST_F(CudaFake, FailuresReleaseEverything) {
+  nnm_cuda_model m = testModel();
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = nullptr;
+  nnm_cuda_options o = onDevice(2);
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_NO_DEVICE);
+  m.arena_bytes = int64_t{2} << 30; // the fake has 1 GiB
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_OUT_OF_MEMORY);
+  const char *const names[] = {"kernel_0", "missing"};
+  m = testModel();
+  m.kernel_names = names;
+  EXPECT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(ctx, nullptr);
+  EXPECT_EQ(slot, nullptr);
+  expectAllReleased();
+}
+
+TEST_F(CudaFake, ARunEnqueuesBetweenBeginAndEnd) {
+  nnm_cuda_model m = testModel();
+  void *slot = nullptr;
+  nnm_cuda_options o = onDevice(0);
+  o.stream = reinterpret_cast<void *>(0x5157);
+  nnm_cuda_context *ctx = nullptr;
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, &o, &ctx), NNM_OK);
+  FakeState before = state();
+
+  ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+  EXPECT_EQ(state().depth, 1);
+  const float in[4] = {5, 6, 7, 8};
+  float out[4] = {};
+  void *staging = nnm_cuda_context_staging(ctx);
+  nnm_cuda_copy_to_device(ctx, staging, in, sizeof in);
+  void *params[] = {&staging};
+  nnm_cuda_launch(ctx, 1, 3, 128, params);
+  nnm_cuda_launch(ctx, 0, 0, 128, params); // an empty grid launches nothing
+  nnm_cuda_copy_to_host(ctx, out, staging, sizeof out);
+  nnm_cuda_synchronize(ctx);
+  EXPECT_EQ(nnm_cuda_end(ctx), NNM_OK);
+  FakeState after = state();
+  EXPECT_EQ(after.depth, 0);
+  EXPECT_EQ(after.launches, before.launches + 1);
+  EXPECT_STREQ(after.last_kernel, "kernel_1");
+  EXPECT_EQ(after.last_grid, 3u);
+  EXPECT_EQ(after.last_block, 128u);
+  EXPECT_EQ(after.last_stream, o.stream);
+  EXPECT_EQ(after.syncs, before.syncs + 1);
+  EXPECT_EQ(std::memcmp(out, in, sizeof in), 0);
+
+  // The first failure is kept, later work skipped, and end reports it once.
+  ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+  nnm_cuda_launch(ctx, 0, 1, 4096, params); // more threads than the fake allows
+  nnm_cuda_launch(ctx, 0, 1, 32, params);
+  EXPECT_EQ(nnm_cuda_end(ctx), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(state().launches, after.launches);
+  ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+  nnm_cuda_launch(ctx, 2, 1, 32, params); // no such kernel
+  EXPECT_EQ(nnm_cuda_end(ctx), NNM_INTERNAL_ERROR);
+  ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+  EXPECT_EQ(nnm_cuda_end(ctx), NNM_OK);
+  EXPECT_EQ(state().depth, 0);
+  nnm_cuda_context_destroy(ctx);
+  expectAllReleased();
 }

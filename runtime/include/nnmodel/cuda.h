@@ -1,0 +1,103 @@
+/*===- nnmodel/cuda.h - CUDA contexts for models compiled with --target cuda ===*/
+/* A model compiled for `cuda` carries its device code (a cubin per requested
+ * architecture, plus PTX for newer GPUs) inside its static library. The
+ * runtime loads the CUDA driver (libcuda.so.1) with dlopen when the first CUDA
+ * context is created, so a program that links such a model links and runs on
+ * a machine without CUDA: creating a CUDA context there returns NNM_NO_DEVICE.
+ *
+ * The model's generated header wraps these calls with its own name and major
+ * version (NAME_vN_cuda_create / _cuda_run / _cuda_run_host); applications use
+ * those. The second half of this file is the interface that generated code
+ * calls, documented for the runtime's tests. */
+#ifndef NNMODEL_CUDA_H
+#define NNMODEL_CUDA_H
+
+#include "nnmodel/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Options of a CUDA context. Initialise with nnm_cuda_options_init(). */
+typedef struct nnm_cuda_options {
+  uint32_t struct_size; /**< sizeof(nnm_cuda_options); 0 = this layout */
+  int32_t device;       /**< CUDA device ordinal (default 0) */
+  void *stream;         /**< the CUstream / cudaStream_t that runs enqueue on;
+                             NULL = the device's legacy default stream */
+  void *arena;          /**< caller-provided device memory, or NULL to allocate */
+  size_t arena_bytes;   /**< size of `arena` when it is given */
+} nnm_cuda_options;
+
+NNM_API void nnm_cuda_options_init(nnm_cuda_options *options);
+
+/** Number of CUDA devices. NNM_NO_DEVICE (and *count = 0) when the driver
+ *  cannot be loaded or initialised, or reports no device. */
+NNM_API nnm_status nnm_cuda_device_count(int32_t *count);
+
+/*---- The interface generated code calls -----------------------------------*/
+
+/** One device image of a model: a cubin for `sm` (e.g. 80 for sm_80), or the
+ *  PTX text (NUL-terminated) that the driver compiles for newer devices. */
+typedef struct nnm_cuda_image {
+  int32_t sm;
+  int32_t is_ptx;
+  const void *data;
+  int64_t bytes;
+} nnm_cuda_image;
+
+/** Everything a model's device side needs, emitted as a constant by the compiler. */
+typedef struct nnm_cuda_model {
+  const nnm_cuda_image *images;
+  int32_t num_images;
+  int32_t num_kernels;
+  const char *const *kernel_names; /**< entry points, launched by index */
+  const void *weights;             /**< host copy of every constant the kernels read */
+  int64_t weights_bytes;           /**< uploaded once per device, shared by contexts */
+  int64_t arena_bytes;             /**< device scratch one context needs */
+  int64_t staging_bytes;           /**< extra device bytes for run_host's inputs/outputs */
+} nnm_cuda_model;
+
+typedef struct nnm_cuda_context nnm_cuda_context;
+
+/** Creates a context on options->device (0 when options is NULL). `slot` is the
+ *  model's own pointer-sized static, where the runtime keeps what all contexts
+ *  of the model share (per device: the loaded module, its functions, the
+ *  weights in device memory). Thread-safe. The arena (arena_bytes +
+ *  staging_bytes, 256-byte aligned) is allocated here unless options->arena
+ *  is given. NNM_NO_DEVICE when there is no driver, no such device, or no
+ *  image the device can load. */
+NNM_API nnm_status nnm_cuda_context_create(const nnm_cuda_model *model, void **slot,
+                                           const nnm_cuda_options *options,
+                                           nnm_cuda_context **out);
+NNM_API void nnm_cuda_context_destroy(nnm_cuda_context *context);
+
+/** Device addresses of the context's arena, of its staging area (just after
+ *  the arena) and of the model's weights on the context's device. */
+NNM_API void *nnm_cuda_context_arena(const nnm_cuda_context *context);
+NNM_API void *nnm_cuda_context_staging(const nnm_cuda_context *context);
+NNM_API void *nnm_cuda_context_weights(const nnm_cuda_context *context);
+
+/** Makes the context's CUDA context current on the calling thread (undone by
+ *  nnm_cuda_end). Launches between the two enqueue on the context's stream. */
+NNM_API nnm_status nnm_cuda_begin(nnm_cuda_context *context);
+/** Enqueues kernel `kernel` with a 1-D grid of `blocks` blocks of `threads`
+ *  threads; params[i] points at the i-th kernel parameter. A failure is kept in
+ *  the context and returned by nnm_cuda_end. Never synchronizes. */
+NNM_API void nnm_cuda_launch(nnm_cuda_context *context, int32_t kernel, uint32_t blocks,
+                             uint32_t threads, void **params);
+/** Asynchronous copies on the context's stream (host memory should be pinned
+ *  for them to overlap; pageable memory works too). */
+NNM_API void nnm_cuda_copy_to_device(nnm_cuda_context *context, void *device,
+                                     const void *host, size_t bytes);
+NNM_API void nnm_cuda_copy_to_host(nnm_cuda_context *context, void *host, const void *device,
+                                   size_t bytes);
+/** Waits for the context's stream (run_host only; run never waits). */
+NNM_API void nnm_cuda_synchronize(nnm_cuda_context *context);
+/** Restores the calling thread's CUDA context and returns the first failure
+ *  since nnm_cuda_begin (NNM_OK when none). */
+NNM_API nnm_status nnm_cuda_end(nnm_cuda_context *context);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+#endif /* NNMODEL_CUDA_H */
