@@ -8,6 +8,7 @@ const std::vector<std::unique_ptr<TargetBackend>> &backends() {
   static const std::vector<std::unique_ptr<TargetBackend>> all = [] {
     std::vector<std::unique_ptr<TargetBackend>> v;
     v.push_back(createCpuBackend());
+    v.push_back(createCudaBackend());
     v.push_back(createTestStubBackend());
     return v;
   }();

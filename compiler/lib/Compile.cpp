@@ -137,6 +137,8 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   target.triple = o.targetTriple;
   target.cpu = o.cpu;
   target.kernels = o.kernels;
+  target.deviceArchs = o.cudaArchs;
+  target.cudaPath = o.cudaPath;
   if (!backend->resolveTarget(target, verr)) {
     errors.push_back(verr);
     return false;
@@ -146,6 +148,8 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   info.targetTriple = target.triple;
   info.cpu = target.cpu;
   info.kernels = target.kernels;
+  for (const std::string &arch : target.deviceArchs)
+    info.deviceArchs += (info.deviceArchs.empty() ? "" : ",") + arch;
 
   DialectRegistry registry;
   registerDialects(registry);
@@ -190,7 +194,7 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   if (o.emit != EmitKind::Linalg) {
     backend->buildConfigure(pm);
     backend->buildTensorTransforms(pm);
-    backend->buildBufferizeAndLower(pm);
+    backend->buildBufferizeAndLower(pm, target);
   }
   if (failed(pm.run(*module)))
     return false;

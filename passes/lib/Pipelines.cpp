@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - Pipelines from typed pass constructors -------------===//
 #include "nnm/Passes/Pipelines.h"
 #include "nnm/Passes/Cpu/Passes.h"
+#include "nnm/Passes/Gpu/Passes.h"
 #include "nnm/Passes/Memory/Passes.h"
 #include "nnm/Passes/Onnx/Passes.h"
 #include "nnm/Passes/OnnxToLinalg/Passes.h"
@@ -9,6 +10,7 @@
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
@@ -18,12 +20,16 @@
 #include "mlir/Dialect/Affine/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -106,6 +112,35 @@ void buildHostLlvmPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void buildCudaLowerPipeline(OpPassManager &pm, const CudaLowerOptions &options) {
+  pm.addPass(gpu::createGpuWeights());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(gpu::createGpuMap());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(mlir::createGpuKernelOutliningPass());
+  pm.addPass(gpu::createGpuLaunchCalls());
+  for (const std::string &arch : options.archs) {
+    GpuNVVMAttachTargetOptions target;
+    target.chip = arch;
+    target.optLevel = 3;
+    pm.addPass(createGpuNVVMAttachTarget(target));
+  }
+  OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(memref::createExpandStridedMetadataPass());
+  kernels.addPass(createLowerAffinePass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.useBarePtrCallConv = true;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = options.toolkitPath;
+  binary.compilationTarget = "isa"; // PTX; the back end runs ptxas per architecture
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  buildHostLlvmPipeline(pm);
+}
+
 void buildCpuPipeline(OpPassManager &pm) {
   buildOnnxPreparePipeline(pm);
   buildCpuGraphPipeline(pm);
@@ -122,6 +157,7 @@ void registerPasses() {
     onnx_to_linalg::registerOnnxToLinalgPasses();
     memory::registerMemoryPasses();
     cpu::registerCpuPasses();
+    gpu::registerGpuPasses();
     PassPipelineRegistration<>("nnm-linalg-pipeline",
                                "ONNX-level IR to linalg on tensors (upgrade, fold, rewrite, "
                                "lower)",
@@ -136,6 +172,10 @@ void registerPasses() {
                                "ONNX-level IR to the LLVM dialect (CPU path, oneDNN "
                                "kernels included)",
                                buildCpuPipeline);
+    PassPipelineRegistration<>(
+        "nnm-cuda-lower-pipeline",
+        "Arena-planned memrefs to GPU launches, PTX for sm_80 and host code (CUDA back end)",
+        [](OpPassManager &pm) { buildCudaLowerPipeline(pm, CudaLowerOptions()); });
     return true;
   }();
   (void)done;
@@ -144,6 +184,10 @@ void registerPasses() {
 void registerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // The CUDA back end: #nvvm.target serialization and the NVVM/GPU dialects'
+  // translation to LLVM IR (gpu-module-to-binary).
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerAllToLLVMIRTranslations(registry);
 }
 
 } // namespace nnm

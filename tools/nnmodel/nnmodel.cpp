@@ -84,6 +84,11 @@ options:
                          library call (default for cpu on x86-64; the program
                          links oneDNN); dnnl: oneDNN wherever it can;
                          codegen: generated loops only (the default elsewhere)
+  --cuda-arch LIST       cuda target: comma-separated device architectures, one
+                         cubin each, plus PTX of the newest for later GPUs
+                         (default sm_80,sm_90; sm_75 or newer)
+  --cuda-path DIR        the CUDA toolkit with bin/ptxas and nvvm/libdevice
+                         (default $CUDA_PATH, else /usr/local/cuda)
   --emit KIND            onnx-mlir | linalg | llvm | obj | lib (default lib)
   --max-tensor-bytes N   resource limits; a model past one is refused with a
   --max-constant-bytes N message naming the flag. N takes a K, M, G or T suffix
@@ -177,6 +182,17 @@ int compileCommand(const std::vector<std::string> &args) {
       if (!value(o.targetTriple)) return tool::fail("--target-triple needs a value");
     } else if (a == "--cpu") {
       if (!value(o.cpu)) return tool::fail("--cpu needs a value");
+    } else if (a == "--cuda-arch") {
+      if (!value(v) || v.empty()) return tool::fail("--cuda-arch needs a list like sm_80,sm_90");
+      for (size_t start = 0; start <= v.size();) {
+        size_t comma = v.find(',', start);
+        if (comma == std::string::npos)
+          comma = v.size();
+        o.cudaArchs.push_back(v.substr(start, comma - start));
+        start = comma + 1;
+      }
+    } else if (a == "--cuda-path") {
+      if (!value(o.cudaPath)) return tool::fail("--cuda-path needs a directory");
     } else if (a == "--kernels") {
       if (!value(o.kernels)) return tool::fail("--kernels needs a value");
     } else if (a == "-q" || a == "--quiet") {

@@ -88,6 +88,36 @@ bool readKernelTable(mlir::ModuleOp module, std::vector<KernelEntry> &out, std::
   return true;
 }
 
+} // namespace
+
+void emitIdentity(llvm::Module &m, const ModelInfo &info, const std::string &json) {
+  llvm::LLVMContext &c = m.getContext();
+  llvm::IRBuilder<> b(c);
+  auto *ptr = llvm::PointerType::getUnqual(c);
+  std::string p = info.symbolPrefix();
+  auto constString = [&](const std::string &name, const std::string &text) {
+    auto *init = llvm::ConstantDataArray::getString(c, text, /*AddNull=*/true);
+    return new llvm::GlobalVariable(m, init->getType(), true,
+                                    llvm::GlobalValue::InternalLinkage, init, name);
+  };
+  auto *meta = constString(p + "_metadata", json);
+  meta->setSection(".nnmodel.meta");
+  meta->setAlignment(llvm::Align(1));
+  auto *version = constString(p + "_version_string", info.version);
+  if (!info.buildId.empty()) // referenced by the header of the same compile (ModelInfo.h)
+    new llvm::GlobalVariable(m, b.getInt8Ty(), true, llvm::GlobalValue::ExternalLinkage,
+                             b.getInt8(0), p + "_build_" + info.buildId);
+  for (auto [name, value] : {std::pair{p + "_metadata_json", meta}, {p + "_version", version}}) {
+    auto *f = llvm::Function::Create(llvm::FunctionType::get(ptr, {}, false),
+                                     llvm::GlobalValue::ExternalLinkage, name, m);
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+    b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
+    b.CreateRet(value);
+  }
+}
+
+namespace {
+
 /// The exported C ABI around the graph function (docs/generated-api.md). The
 /// graph takes (inputs..., outputs..., context, arena). With kernels, create
 /// attaches the kernel table to the new context and run returns what the
@@ -95,6 +125,7 @@ bool readKernelTable(mlir::ModuleOp module, std::vector<KernelEntry> &out, std::
 bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
              const std::string &json, const std::vector<KernelEntry> &kernels,
              std::string &error) {
+  emitIdentity(m, info, json);
   llvm::LLVMContext &c = m.getContext();
   llvm::IRBuilder<> b(c);
   auto *ptr = llvm::PointerType::getUnqual(c);
@@ -115,19 +146,6 @@ bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   auto ctxCreate = declare("nnm_context_create", i32, {i64, ptr, ptr});
   auto ctxDestroy = declare("nnm_context_destroy", b.getVoidTy(), {ptr});
   auto ctxArena = declare("nnm_context_arena", ptr, {ptr});
-
-  auto constString = [&](const std::string &name, const std::string &text) {
-    auto *init = llvm::ConstantDataArray::getString(c, text, /*AddNull=*/true);
-    return new llvm::GlobalVariable(m, init->getType(), true,
-                                    llvm::GlobalValue::InternalLinkage, init, name);
-  };
-  auto *meta = constString(p + "_metadata", json);
-  meta->setSection(".nnmodel.meta");
-  meta->setAlignment(llvm::Align(1));
-  auto *version = constString(p + "_version_string", info.version);
-  if (!info.buildId.empty()) // referenced by the header of the same compile (ModelInfo.h)
-    new llvm::GlobalVariable(m, b.getInt8Ty(), true, llvm::GlobalValue::ExternalLinkage,
-                             b.getInt8(0), p + "_build_" + info.buildId);
 
   // The kernel table: descriptors, constant weights, workspace bytes, and the
   // slot of the model's shared kernels (filled by the runtime on first create).
@@ -191,11 +209,6 @@ bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   f = define(p + "_destroy", b.getVoidTy(), {ptr});
   b.CreateCall(ctxDestroy, {f->getArg(0)});
   b.CreateRetVoid();
-
-  f = define(p + "_metadata_json", ptr, {});
-  b.CreateRet(meta);
-  f = define(p + "_version", ptr, {});
-  b.CreateRet(version);
 
   size_t nArgs = info.inputs.size() + info.outputs.size();
   llvm::SmallVector<llvm::Type *> runArgs(nArgs + 1, ptr);
@@ -491,7 +504,7 @@ bool resolveHostTarget(TargetDescription &t, std::string &error) {
 bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
                          const ModelInfo &info, const std::string &metadataJson,
                          bool wantLlvmText, const ReleaseModuleFn &releaseModule,
-                         SerializedTarget &out, std::string &error) {
+                         SerializedTarget &out, std::string &error, const ApiEmitter &api) {
   std::vector<KernelEntry> kernels;
   if (!readKernelTable(module, kernels, error))
     return false;
@@ -543,7 +556,8 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
     }
   }
   lowerParallelCalls(*llmod, graph, unsigned(info.inputs.size() + info.outputs.size()));
-  if (!emitApi(*llmod, graph, info, metadataJson, kernels, error))
+  if (api ? !(emitIdentity(*llmod, info, metadataJson), api(*llmod, graph, renamed, error))
+          : !emitApi(*llmod, graph, info, metadataJson, kernels, error))
     return false;
   if (llvm::verifyModule(*llmod, &llvm::errs())) {
     error = "internal error: generated LLVM IR does not verify";
@@ -582,7 +596,8 @@ bool HostBackend::resolveTarget(TargetDescription &target, std::string &error) c
   return resolveHostTarget(target, error) && checkKernels(target, name(), false, error);
 }
 
-void HostBackend::buildBufferizeAndLower(mlir::OpPassManager &pm) const {
+void HostBackend::buildBufferizeAndLower(mlir::OpPassManager &pm,
+                                         const TargetDescription &) const {
   buildBufferizePipeline(pm);
   buildHostLlvmPipeline(pm);
 }

@@ -12,6 +12,12 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include "llvm/ADT/StringMap.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/Module.h"
+
+#include <functional>
+
 #include <string>
 
 namespace nnm {
@@ -25,12 +31,26 @@ bool resolveHostTarget(TargetDescription &target, std::string &error);
 bool checkKernels(TargetDescription &target, const char *backend, bool haveDnnl,
                   std::string &error);
 
+/// Emits a back end's own exported API around the graph function (the
+/// internal `nnm_graph`); `renamed` maps module globals to the symbols that
+/// large constants were given (extracted into weight objects).
+using ApiEmitter = std::function<bool(llvm::Module &m, llvm::Function *graph,
+                                      const llvm::StringMap<std::string> &renamed,
+                                      std::string &error)>;
+
+/// The metadata, version and build-id symbols and NAME_vN_metadata_json /
+/// NAME_vN_version, which every back end's library exports.
+void emitIdentity(llvm::Module &m, const ModelInfo &info, const std::string &json);
+
 /// LLVM dialect -> LLVM IR, exported API around the graph function, O3, one
-/// relocatable object named `<name>.o` appended to out.objects.
+/// relocatable object named `<name>.o` appended to out.objects. The API is the
+/// CPU context API unless `api` is given, which then emits it (after
+/// emitIdentity).
 bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
                          const ModelInfo &info, const std::string &metadataJson,
                          bool wantLlvmText, const ReleaseModuleFn &releaseModule,
-                         SerializedTarget &out, std::string &error);
+                         SerializedTarget &out, std::string &error,
+                         const ApiEmitter &api = nullptr);
 
 /// A back end whose code runs on the host CPU: the host target, bufferization
 /// and host loops down to the LLVM dialect, one object with the exported API.
@@ -38,7 +58,8 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
 class HostBackend : public TargetBackend {
 public:
   bool resolveTarget(TargetDescription &target, std::string &error) const override;
-  void buildBufferizeAndLower(mlir::OpPassManager &pm) const override;
+  void buildBufferizeAndLower(mlir::OpPassManager &pm,
+                              const TargetDescription &target) const override;
   bool serialize(mlir::ModuleOp module, const TargetDescription &target, const ModelInfo &info,
                  const std::string &metadataJson, bool wantLlvmText,
                  const ReleaseModuleFn &releaseModule, SerializedTarget &out,

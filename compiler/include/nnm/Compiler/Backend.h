@@ -48,6 +48,10 @@ struct TargetDescription {
   /// op is large enough to pay for a call), "dnnl" (oneDNN wherever it can) or
   /// "codegen" (generated loops only). "" until resolveTarget.
   std::string kernels;
+  /// Device architectures of a GPU back end (e.g. "sm_80"), one image each.
+  std::vector<std::string> deviceArchs;
+  /// The CUDA toolkit (ptxas, libdevice) for the cuda back end.
+  std::string cudaPath;
 };
 
 /// Module attribute holding the TargetDescription as a dictionary.
@@ -94,7 +98,8 @@ public:
   /// Stage 2: transformations on tensors.
   virtual void buildTensorTransforms(mlir::OpPassManager &pm) const;
   /// Stage 3: bufferize, plan memory and lower to host code in the LLVM dialect.
-  virtual void buildBufferizeAndLower(mlir::OpPassManager &pm) const = 0;
+  virtual void buildBufferizeAndLower(mlir::OpPassManager &pm,
+                                      const TargetDescription &target) const = 0;
   /// Stage 4: LLVM dialect module -> objects. `info` is the ABI description the
   /// exported entry points are generated from; `metadataJson` is embedded.
   virtual bool serialize(mlir::ModuleOp module, const TargetDescription &target,
@@ -109,6 +114,7 @@ const TargetBackend *lookupBackend(const std::string &name);
 std::vector<const TargetBackend *> allBackends();
 
 std::unique_ptr<TargetBackend> createCpuBackend();
+std::unique_ptr<TargetBackend> createCudaBackend();
 /// A second back end for tests of the staged interface (see lib/Backends/TestStub).
 std::unique_ptr<TargetBackend> createTestStubBackend();
 

@@ -31,6 +31,12 @@ struct CompileOptions {
   /// Kernels for convolutions, matrix products and pools: "auto", "dnnl",
   /// "codegen", or empty for the back end's default (auto for cpu on x86-64).
   std::string kernels;
+  /// --cuda-arch: device architectures for the cuda target ("sm_80", ...);
+  /// empty for the back end's default.
+  std::vector<std::string> cudaArchs;
+  /// --cuda-path: the CUDA toolkit (ptxas, libdevice); empty = $CUDA_PATH or
+  /// /usr/local/cuda.
+  std::string cudaPath;
   EmitKind emit = EmitKind::Lib;
   ImportOptions import;
   /// Called as each stage starts ("importing", "lowering", ...), for progress

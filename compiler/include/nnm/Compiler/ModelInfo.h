@@ -37,7 +37,8 @@ struct ModelInfo {
   std::string compilerVersion;
   std::string target = "cpu";
   std::string targetTriple, cpu;
-  std::string kernels;         ///< --kernels as resolved: auto, dnnl or codegen
+  std::string kernels;
+  std::string deviceArchs;     ///< GPU targets: the device images, e.g. "sm_80,sm_90"         ///< --kernels as resolved: auto, dnnl or codegen
   uint64_t libraryKernels = 0; ///< ops run by the kernel library (oneDNN): link -ldnnl
   std::vector<TensorSig> inputs, outputs;
   uint64_t weightBytes = 0;    ///< bytes of constant data baked into the library

@@ -30,7 +30,8 @@ public:
     buildCpuTensorPipeline(pm);
   }
 
-  void buildBufferizeAndLower(mlir::OpPassManager &pm) const override {
+  void buildBufferizeAndLower(mlir::OpPassManager &pm,
+                              const TargetDescription &) const override {
     buildBufferizePipeline(pm, buildCpuKernelCallsPipeline);
     buildCpuParallelPipeline(pm);
     buildHostLlvmPipeline(pm);

@@ -8,6 +8,9 @@
 #ifndef NNM_PASSES_PIPELINES_H
 #define NNM_PASSES_PIPELINES_H
 
+#include <string>
+#include <vector>
+
 namespace mlir {
 class DialectRegistry;
 class OpPassManager;
@@ -50,6 +53,18 @@ void buildHostLlvmPipeline(mlir::OpPassManager &pm);
 /// The CPU path end to end: ONNX level to the LLVM dialect, oneDNN kernels
 /// included unless `nnm.target` says `kernels = "codegen"` (nnm-cpu-pipeline).
 void buildCpuPipeline(mlir::OpPassManager &pm);
+
+/// What the CUDA back end's lowering needs to know.
+struct CudaLowerOptions {
+  std::vector<std::string> archs = {"sm_80"}; ///< one device image per entry
+  std::string toolkitPath = "/usr/local/cuda"; ///< for libdevice
+};
+/// The CUDA back end after the arena plan: constants into the weights blob
+/// (nnm-gpu-weights), loops into launches (nnm-gpu-map), kernels outlined into
+/// one gpu.module, launches into runtime calls (nnm-gpu-launch-calls), kernels
+/// to NVVM and to PTX per architecture (a gpu.binary), host code to the LLVM
+/// dialect (nnm-cuda-lower-pipeline, sm_80).
+void buildCudaLowerPipeline(mlir::OpPassManager &pm, const CudaLowerOptions &options);
 
 /// Registers every nnm- pass and named pipeline with MLIR's registry (tools only).
 void registerPasses();
