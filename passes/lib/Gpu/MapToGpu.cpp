@@ -152,14 +152,23 @@ void rebuildStridedCaptures(::mlir::gpu::LaunchOp launch) {
     OpBuilder b(launch);
     auto meta = memref::ExtractStridedMetadataOp::create(b, launch.getLoc(), v);
     b.setInsertionPointToStart(&body.front());
+    // Static sizes, strides and offset stay attributes, so the rebuilt view
+    // has exactly the captured type.
+    SmallVector<int64_t> staticStrides;
+    int64_t staticOffset;
+    if (failed(type.getStridesAndOffset(staticStrides, staticOffset)))
+      continue;
+    auto fold = [&](int64_t v, Value dynamic) -> OpFoldResult {
+      return ShapedType::isDynamic(v) ? OpFoldResult(dynamic) : b.getIndexAttr(v);
+    };
     SmallVector<OpFoldResult> sizes, strides;
-    for (Value s : meta.getSizes())
-      sizes.push_back(s);
-    for (Value s : meta.getStrides())
-      strides.push_back(s);
+    for (auto [i, size] : llvm::enumerate(type.getShape()))
+      sizes.push_back(fold(size, meta.getSizes()[i]));
+    for (auto [i, stride] : llvm::enumerate(staticStrides))
+      strides.push_back(fold(stride, meta.getStrides()[i]));
     Value rebuilt = memref::ReinterpretCastOp::create(
-        b, launch.getLoc(), type, meta.getBaseBuffer(), OpFoldResult(meta.getOffset()), sizes,
-        strides);
+        b, launch.getLoc(), type, meta.getBaseBuffer(), fold(staticOffset, meta.getOffset()),
+        sizes, strides);
     v.replaceUsesWithIf(rebuilt, [&](OpOperand &use) {
       return body.isAncestor(use.getOwner()->getParentRegion());
     });
