@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   ninja-build cmake libzstd-dev zlib1g-dev ccache libgtest-dev bazel-bootstrap
   libdnnl-dev libclang-rt-22-dev
 )
-PIP_PACKAGES=(onnx onnxruntime numpy lit)
+PIP_PACKAGES=(onnx onnxruntime numpy lit nvidia-cuda-cuobjdump)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -23,7 +23,11 @@ if ((${#missing[@]})); then
 fi
 
 PY=${PYTHON:-python3}
-if ! "$PY" -c 'import onnx, onnxruntime, numpy, lit' 2>/dev/null; then
+# cuobjdump checks the cubins of cuda libraries (test/cuda); the CUDA toolkit on these
+# machines ships ptxas but not cuobjdump, which NVIDIA publishes as a wheel.
+if ! "$PY" -c 'import onnx, onnxruntime, numpy, lit' 2>/dev/null ||
+   ! ls "$("$PY" -c 'import nvidia, os; print(list(nvidia.__path__)[0])' 2>/dev/null)"/cu*/bin/cuobjdump \
+       >/dev/null 2>&1; then
   echo "setup: installing Python packages: ${PIP_PACKAGES[*]}"
   "$PY" -m pip install -q "${PIP_PACKAGES[@]}"
 fi
