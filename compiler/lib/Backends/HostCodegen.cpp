@@ -90,6 +90,15 @@ bool readKernelTable(mlir::ModuleOp module, std::vector<KernelEntry> &out, std::
 
 } // namespace
 
+llvm::Function *defineExported(llvm::Module &m, llvm::IRBuilder<> &b, const std::string &name,
+                               llvm::Type *ret, llvm::ArrayRef<llvm::Type *> args) {
+  auto *f = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
+                                   llvm::GlobalValue::ExternalLinkage, name, m);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  b.SetInsertPoint(llvm::BasicBlock::Create(m.getContext(), "entry", f));
+  return f;
+}
+
 void emitIdentity(llvm::Module &m, const ModelInfo &info, const std::string &json) {
   llvm::LLVMContext &c = m.getContext();
   llvm::IRBuilder<> b(c);
@@ -108,10 +117,7 @@ void emitIdentity(llvm::Module &m, const ModelInfo &info, const std::string &jso
     new llvm::GlobalVariable(m, b.getInt8Ty(), true, llvm::GlobalValue::ExternalLinkage,
                              b.getInt8(0), p + "_build_" + info.buildId);
   for (auto [name, value] : {std::pair{p + "_metadata_json", meta}, {p + "_version", version}}) {
-    auto *f = llvm::Function::Create(llvm::FunctionType::get(ptr, {}, false),
-                                     llvm::GlobalValue::ExternalLinkage, name, m);
-    f->addFnAttr(llvm::Attribute::NoUnwind);
-    b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
+    defineExported(m, b, name, ptr, {});
     b.CreateRet(value);
   }
 }
@@ -137,11 +143,7 @@ bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   };
   auto define = [&](const std::string &name, llvm::Type *ret,
                     llvm::ArrayRef<llvm::Type *> args) {
-    auto *f = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
-                                     llvm::GlobalValue::ExternalLinkage, name, m);
-    f->addFnAttr(llvm::Attribute::NoUnwind);
-    b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
-    return f;
+    return defineExported(m, b, name, ret, args);
   };
   auto ctxCreate = declare("nnm_context_create", i32, {i64, ptr, ptr});
   auto ctxDestroy = declare("nnm_context_destroy", b.getVoidTy(), {ptr});

@@ -14,6 +14,7 @@
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/IR/Function.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 
 #include <functional>
@@ -37,6 +38,11 @@ bool checkKernels(TargetDescription &target, const char *backend, bool haveDnnl,
 using ApiEmitter = std::function<bool(llvm::Module &m, llvm::Function *graph,
                                       const llvm::StringMap<std::string> &renamed,
                                       std::string &error)>;
+
+/// Defines an exported, nounwind function `name` in `m` and leaves `b` at the
+/// start of its body.
+llvm::Function *defineExported(llvm::Module &m, llvm::IRBuilder<> &b, const std::string &name,
+                               llvm::Type *ret, llvm::ArrayRef<llvm::Type *> args);
 
 /// The metadata, version and build-id symbols and NAME_vN_metadata_json /
 /// NAME_vN_version, which every back end's library exports.

@@ -97,11 +97,7 @@ struct Emitter {
 
     auto define = [&](const std::string &name, llvm::Type *ret,
                       llvm::ArrayRef<llvm::Type *> args) {
-      auto *f = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
-                                       llvm::GlobalValue::ExternalLinkage, name, m);
-      f->addFnAttr(llvm::Attribute::NoUnwind);
-      b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", f));
-      return f;
+      return defineExported(m, b, name, ret, args);
     };
     llvm::Function *f = define(p + "_cuda_create", i32, {ptr, ptr});
     b.CreateRet(b.CreateCall(declare("nnm_cuda_context_create", i32, {ptr, ptr, ptr, ptr}),
