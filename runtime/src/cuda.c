@@ -15,20 +15,14 @@
 #endif
 #include "nnmodel/cuda.h"
 
+#include "cuda_driver_types.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 /*---- the driver API, as much of it as the runtime calls -------------------*/
-
-typedef int CUresult;
-typedef int CUdevice;
-typedef struct CUctx_st *CUcontext;
-typedef struct CUmod_st *CUmodule;
-typedef struct CUfunc_st *CUfunction;
-typedef struct CUstream_st *CUstream;
-typedef unsigned long long CUdeviceptr;
 
 enum {
   CUDA_SUCCESS = 0,

@@ -12,15 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../src/cuda_driver_types.h"
 
-typedef int CUresult;
-typedef int CUdevice;
-/* The handle types as cuda.h spells them, so -fsanitize=function agrees. */
-typedef struct CUctx_st *CUcontext;
-typedef struct CUmod_st *CUmodule;
-typedef struct CUfunc_st *CUfunction;
-typedef struct CUstream_st *CUstream;
-typedef unsigned long long CUdeviceptr;
 
 enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, INVALID_DEVICE = 101,
        INVALID_IMAGE = 200, INVALID_CONTEXT = 201, NOT_FOUND = 500 };
