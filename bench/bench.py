@@ -118,7 +118,7 @@ def bench_row(args, model, batch, threads, sessions):
     name = os.path.splitext(os.path.basename(model))[0]
     print(f"| {name} | {batch if dims else '-'} | {threads} | {mine * 1e3:.3f} | "
           f"{other * 1e3:.3f} | {mine / other:.2f} | {compile_s:.1f} | "
-          f"{meta['arena_bytes'] / 2**20:.2f} | {'ok' if ok else 'MISMATCH'} {err:.1e} |",
+          f"{meta['targets'][0]['arena_bytes'] / 2**20:.2f} | {'ok' if ok else 'MISMATCH'} {err:.1e} |",
           flush=True)
     return ok
 

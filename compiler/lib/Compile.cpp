@@ -66,9 +66,11 @@ DictionaryAttr targetAttr(MLIRContext &ctx, const TargetDescription &t) {
 }
 
 /// Reads what the pipeline decided back into the ABI description: output
-/// types (recorded by nnm-memref-abi), arena bytes (nnm-arena-plan) and the
-/// bytes of constant data left in the module.
-bool readSignature(ModuleOp module, ModelInfo &info, std::vector<std::string> &errors) {
+/// types (recorded by nnm-memref-abi), and into `build` the arena bytes
+/// (nnm-arena-plan), library kernels and the bytes of constant data left in
+/// the module.
+bool readSignature(ModuleOp module, ModelInfo &info, TargetBuild &build,
+                   std::vector<std::string> &errors) {
   Operation *graph = module.lookupSymbol(kGraphFunction);
   auto types = graph ? graph->getAttrOfType<ArrayAttr>(memory::kResultTypesAttr) : ArrayAttr();
   if (!types || types.size() != info.outputs.size()) {
@@ -85,72 +87,91 @@ bool readSignature(ModuleOp module, ModelInfo &info, std::vector<std::string> &e
     info.outputs[i].shape.assign(t.getShape().begin(), t.getShape().end());
   }
   if (auto a = graph->getAttrOfType<IntegerAttr>(memory::kArenaBytesAttr))
-    info.arenaBytes = a.getInt();
+    build.arenaBytes = a.getInt();
   if (auto table = module->getAttrOfType<ArrayAttr>(cpu::kKernelTableAttr))
-    info.libraryKernels = table.size();
+    build.libraryKernels = table.size();
   module.walk([&](LLVM::GlobalOp g) {
     if (g.getConstant())
       if (auto v = dyn_cast_or_null<ElementsAttr>(g.getValueOrNull())) {
         auto t = cast<ShapedType>(v.getType());
-        info.weightBytes += t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
+        build.weightBytes += t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
       }
   });
   return true;
 }
 
-} // namespace
+/// One target of a compile: its back end and resolved description.
+struct TargetJob {
+  const TargetBackend *backend = nullptr;
+  TargetDescription target;
+};
 
-bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::string> &errors) {
-  ModelInfo &info = out.info;
-  info.name = o.name;
-  std::string verr;
-  if (!isCIdentifier(o.name))
-    errors.push_back("--name '" + o.name + "' must be a C identifier (not a keyword, and not "
-                     "reserved like _Name or __name)");
-  if (!parseVersion(o.version, info, verr))
-    errors.push_back("--version: " + verr);
-  std::vector<std::string> targets;
+/// Checks the --target list and resolves each target. Several targets share a
+/// library when their exported APIs differ (cpu with cuda); the first defines
+/// the library's identity, the others are tagged (TargetDescription::libraryTag).
+bool resolveTargets(const CompileOptions &o, std::vector<TargetJob> &jobs,
+                    std::vector<std::string> &errors) {
+  std::vector<std::string> names;
   for (const std::string &t : o.targets)
-    if (std::find(targets.begin(), targets.end(), t) == targets.end())
-      targets.push_back(t);
-  if (targets.empty())
-    targets.push_back("cpu");
-  const TargetBackend *backend = lookupBackend(targets[0]);
-  std::string names;
+    if (std::find(names.begin(), names.end(), t) == names.end())
+      names.push_back(t);
+  if (names.empty())
+    names.push_back("cpu");
+  std::string available;
   for (const TargetBackend *b : allBackends())
-    names += (names.empty() ? "" : ", ") + std::string(b->name());
-  for (const std::string &t : targets)
-    if (!lookupBackend(t))
-      errors.push_back("--target '" + t + "' is not available (targets: " + names + ")");
-  if (targets.size() > 1) {
-    std::string list;
-    for (const std::string &t : targets)
-      list += (list.empty() ? "" : ", ") + t;
-    errors.push_back("several targets asked for (" + list +
-                     "): one library holds code for one target; compile once per target "
-                     "(e.g. one nnmodel_add_model or nn_model per target)");
+    available += (available.empty() ? "" : ", ") + std::string(b->name());
+  for (const std::string &t : names) {
+    const TargetBackend *backend = lookupBackend(t);
+    if (!backend) {
+      errors.push_back("--target '" + t + "' is not available (targets: " + available + ")");
+      continue;
+    }
+    for (const TargetJob &other : jobs)
+      if (std::string(other.backend->apiName()) == backend->apiName())
+        errors.push_back("--target " + other.target.backend + " and --target " + t +
+                         " cannot share a library: both define the " +
+                         (*backend->apiName() ? std::string(backend->apiName()) : "host") +
+                         " API (" + o.name + "_vN_" +
+                         (*backend->apiName() ? std::string(backend->apiName()) + "_" : "") +
+                         "create, ...); compile them into two libraries");
+    TargetJob job;
+    job.backend = backend;
+    job.target.backend = backend->name();
+    jobs.push_back(std::move(job));
   }
+  if (errors.empty() && jobs.size() > 1 && o.emit != EmitKind::Lib && o.emit != EmitKind::Obj)
+    errors.push_back("--emit onnx-mlir, linalg and llvm show one target's code: pass one "
+                     "--target");
   if (!errors.empty())
     return false;
-  TargetDescription target;
-  target.backend = backend->name();
-  target.triple = o.targetTriple;
-  target.cpu = o.cpu;
-  target.kernels = o.kernels;
-  target.deviceArchs = o.cudaArchs;
-  target.cudaPath = o.cudaPath;
-  if (!backend->resolveTarget(target, verr)) {
-    errors.push_back(verr);
-    return false;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    TargetDescription &t = jobs[i].target;
+    t.triple = o.targetTriple;
+    t.cpu = o.cpu;
+    t.kernels = o.kernels;
+    t.deviceArchs = o.cudaArchs;
+    t.cudaPath = o.cudaPath;
+    t.libraryTag = i == 0 ? "" : t.backend;
+    std::string error;
+    if (!jobs[i].backend->resolveTarget(t, error)) {
+      errors.push_back(jobs.size() > 1 ? "--target " + t.backend + ": " + error : error);
+      return false;
+    }
   }
-  info.compilerVersion = kCompilerVersion;
-  info.target = target.backend;
-  info.targetTriple = target.triple;
-  info.cpu = target.cpu;
-  info.kernels = target.kernels;
-  for (const std::string &arch : target.deviceArchs)
-    info.deviceArchs += (info.deviceArchs.empty() ? "" : ",") + arch;
+  return true;
+}
 
+/// Import, the pipeline of `job`'s back end, and (for obj and lib) its
+/// serialization into `serialized`, in a context of its own that is gone on
+/// return. Fills `info`'s signature and `info.targets[index]`; the first target
+/// of a library runs last, when every build is known, because it embeds the
+/// metadata and build id.
+bool compileTarget(const CompileOptions &o, const TargetJob &job, size_t index,
+                   ModelInfo &info, std::string &text, SerializedTarget &serialized,
+                   std::vector<std::string> &errors) {
+  const TargetBackend *backend = job.backend;
+  const TargetDescription &target = job.target;
+  TargetBuild &build = info.targets[index];
   DialectRegistry registry;
   registerDialects(registry);
   registerBuiltinDialectTranslation(registry);
@@ -160,19 +181,22 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   auto ctx = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
   auto diags = std::make_unique<DiagnosticCollector>(*ctx, errors);
 
-  auto stage = [&](const char *what) {
+  auto stage = [&](const std::string &what) {
     if (o.progress)
-      o.progress(what);
+      o.progress(info.targets.size() > 1 ? what + " (" + target.backend + ")" : what);
   };
   stage("importing and checking the graph");
   ImportOptions importOptions = o.import;
   importOptions.keepSymbolicDims = o.emit == EmitKind::OnnxMlir; // printing needs no static shape
+  info.opsets.clear(); // the import fills these again, the same for every target
+  info.inputs.clear();
+  info.outputs.clear();
   OwningOpRef<ModuleOp> module = importOnnxFile(*ctx, o.modelPath, importOptions, info, errors);
   if (!module)
     return false;
   (*module)->setAttr(kTargetAttr, targetAttr(*ctx, target));
   if (o.emit == EmitKind::OnnxMlir) {
-    out.text = printOp(*module);
+    text = printOp(*module);
     return true;
   }
 
@@ -199,15 +223,16 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
   if (failed(pm.run(*module)))
     return false;
   if (o.emit == EmitKind::Linalg) {
-    out.text = printOp(*module);
+    text = printOp(*module);
     return true;
   }
-  if (!readSignature(*module, info, errors))
+  if (!readSignature(*module, info, build, errors))
     return false;
-  if (int64_t(info.arenaBytes) > o.import.limits.maxArenaBytes || int64_t(info.arenaBytes) < 0) {
-    errors.push_back("one context needs an arena of " + std::to_string(info.arenaBytes) +
+  if (int64_t(build.arenaBytes) > o.import.limits.maxArenaBytes || int64_t(build.arenaBytes) < 0) {
+    errors.push_back("one context needs an arena of " + std::to_string(build.arenaBytes) +
                      " bytes, over the limit of " +
-                     std::to_string(o.import.limits.maxArenaBytes) + " (--max-arena-bytes)");
+                     std::to_string(o.import.limits.maxArenaBytes) + " (--max-arena-bytes)" +
+                     (info.targets.size() > 1 ? " for --target " + target.backend : ""));
     return false;
   }
   ReleaseModuleFn release = [&] {
@@ -217,14 +242,57 @@ bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::
     ctx.reset();
   };
   stage("generating code");
-  info.buildId = buildIdOf(info);
-  if (!backend->serialize(*module, target, info, toJson(info), o.emit == EmitKind::Llvm,
-                          release, out.serialized, verr)) {
-    errors.push_back(verr);
+  if (index == 0)
+    info.buildId = buildIdOf(info);
+  std::string error;
+  if (!backend->serialize(*module, target, info, index == 0 ? toJson(info) : std::string(),
+                          o.emit == EmitKind::Llvm, release, serialized, error)) {
+    errors.push_back(error);
     return false;
   }
   if (o.emit == EmitKind::Llvm)
-    out.text = std::move(out.serialized.llvmText);
+    text = std::move(serialized.llvmText);
+  return true;
+}
+
+} // namespace
+
+bool compileModel(const CompileOptions &o, CompiledModel &out, std::vector<std::string> &errors) {
+  ModelInfo &info = out.info;
+  info.name = o.name;
+  std::string verr;
+  if (!isCIdentifier(o.name))
+    errors.push_back("--name '" + o.name + "' must be a C identifier (not a keyword, and not "
+                     "reserved like _Name or __name)");
+  if (!parseVersion(o.version, info, verr))
+    errors.push_back("--version: " + verr);
+  std::vector<TargetJob> jobs;
+  if (!resolveTargets(o, jobs, errors) || !errors.empty())
+    return false;
+  info.compilerVersion = kCompilerVersion;
+  info.targetTriple = jobs[0].target.triple;
+  info.cpu = jobs[0].target.cpu;
+  for (const TargetJob &job : jobs) {
+    TargetBuild build;
+    build.target = job.target.backend;
+    build.kernels = job.target.kernels;
+    for (const std::string &arch : job.target.deviceArchs)
+      build.deviceArchs += (build.deviceArchs.empty() ? "" : ",") + arch;
+    info.targets.push_back(std::move(build));
+  }
+  // The others first, then the first target, which embeds the finished metadata.
+  std::vector<SerializedTarget> parts(jobs.size());
+  for (size_t n = 0; n < jobs.size(); ++n) {
+    size_t i = (n + 1) % jobs.size();
+    if (!compileTarget(o, jobs[i], i, info, out.text, parts[i], errors))
+      return false;
+  }
+  for (SerializedTarget &part : parts) {
+    for (Blob &b : part.objects)
+      out.serialized.objects.push_back(std::move(b));
+    for (Blob &b : part.payloads)
+      out.serialized.payloads.push_back(std::move(b));
+  }
   return true;
 }
 

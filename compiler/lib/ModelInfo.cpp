@@ -30,6 +30,17 @@ int64_t TensorSig::numElements() const {
   return checkedElementCount(shape).value_or(-1);
 }
 
+const TargetBuild *ModelInfo::find(const std::string &target) const {
+  for (const TargetBuild &t : targets)
+    if (t.target == target)
+      return &t;
+  return nullptr;
+}
+
+TargetBuild *ModelInfo::find(const std::string &target) {
+  return const_cast<TargetBuild *>(static_cast<const ModelInfo *>(this)->find(target));
+}
+
 std::string ModelInfo::symbolPrefix() const { return name + "_v" + std::to_string(versionMajor); }
 
 //===----------------------------------------------------------------------===//
@@ -175,17 +186,22 @@ std::string nnm::toJson(const ModelInfo &info) {
           });
       });
       j.attribute("compiler_version", utf8(info.compilerVersion));
-      j.attribute("target", utf8(info.target));
       j.attribute("target_triple", utf8(info.targetTriple));
       j.attribute("cpu", utf8(info.cpu));
-      j.attribute("kernels", utf8(info.kernels));
-      if (!info.deviceArchs.empty())
-        j.attribute("device_archs", utf8(info.deviceArchs));
-      j.attribute("library_kernels", info.libraryKernels);
+      j.attributeArray("targets", [&] {
+        for (const TargetBuild &t : info.targets)
+          j.object([&] {
+            j.attribute("target", utf8(t.target));
+            j.attribute("kernels", utf8(t.kernels));
+            if (!t.deviceArchs.empty())
+              j.attribute("device_archs", utf8(t.deviceArchs));
+            j.attribute("library_kernels", t.libraryKernels);
+            j.attribute("weight_bytes", t.weightBytes);
+            j.attribute("arena_bytes", t.arenaBytes);
+          });
+      });
       tensors("inputs", info.inputs);
       tensors("outputs", info.outputs);
-      j.attribute("weight_bytes", info.weightBytes);
-      j.attribute("arena_bytes", info.arenaBytes);
     });
   }
   os << '\n';
@@ -352,18 +368,40 @@ bool nnm::fromJson(const std::string &text, ModelInfo &info, std::string &error)
   }
 
   if (!r.string(*root, "compiler_version", "compiler_version", result.compilerVersion) ||
-      !r.string(*root, "target", "target", result.target) ||
       !r.string(*root, "target_triple", "target_triple", result.targetTriple) ||
       !r.string(*root, "cpu", "cpu", result.cpu) ||
-      (root->get("device_archs") &&
-       !r.string(*root, "device_archs", "device_archs", result.deviceArchs)) ||
-      !r.string(*root, "kernels", "kernels", result.kernels) ||
-      !r.uint64(*root, "library_kernels", "library_kernels", result.libraryKernels) ||
       !r.tensors(*root, "inputs", result.inputs) ||
-      !r.tensors(*root, "outputs", result.outputs) ||
-      !r.uint64(*root, "weight_bytes", "weight_bytes", result.weightBytes) ||
-      !r.uint64(*root, "arena_bytes", "arena_bytes", result.arenaBytes))
+      !r.tensors(*root, "outputs", result.outputs))
     return false;
+  // One build's fields, from an entry of "targets" (or, in libraries from before
+  // several targets per library, from the document itself).
+  auto readBuild = [&](const llvm::json::Object &o, const std::string &path, TargetBuild &t) {
+    return r.string(o, "target", path + "target", t.target) &&
+           r.string(o, "kernels", path + "kernels", t.kernels) &&
+           (!o.get("device_archs") ||
+            r.string(o, "device_archs", path + "device_archs", t.deviceArchs)) &&
+           r.uint64(o, "library_kernels", path + "library_kernels", t.libraryKernels) &&
+           r.uint64(o, "weight_bytes", path + "weight_bytes", t.weightBytes) &&
+           r.uint64(o, "arena_bytes", path + "arena_bytes", t.arenaBytes);
+  };
+  if (!root->get("targets")) {
+    result.targets.emplace_back();
+    if (!readBuild(*root, "", result.targets.back()))
+      return false;
+  } else {
+    const llvm::json::Array *targets = r.array(root->get("targets"), "targets");
+    if (!targets)
+      return false;
+    if (targets->empty())
+      return r.fail("targets", "empty: a library holds code for at least one target");
+    for (size_t i = 0; i < targets->size(); ++i) {
+      std::string path = "targets[" + std::to_string(i) + "]";
+      const llvm::json::Object *o = r.object(&(*targets)[i], path);
+      result.targets.emplace_back();
+      if (!o || !readBuild(*o, path + ".", result.targets.back()))
+        return false;
+    }
+  }
 
   info = std::move(result);
   return true;
@@ -398,11 +436,8 @@ std::string nnm::toText(const ModelInfo &info) {
   }
   field("opsets", orNone(opsets));
   field("compiler", "nnmodel " + orNone(info.compilerVersion));
-  field("target", orNone(info.target));
   field("target triple", orNone(info.targetTriple));
   field("cpu", orNone(info.cpu));
-  if (!info.deviceArchs.empty())
-    field("device archs", info.deviceArchs);
 
   // Tensor names as printed: control characters escaped, the empty name quoted.
   auto display = [](const std::string &name) {
@@ -429,12 +464,20 @@ std::string nnm::toText(const ModelInfo &info) {
   };
   tensors("inputs", info.inputs);
   tensors("outputs", info.outputs);
-  field("weight bytes", std::to_string(info.weightBytes));
-  field("arena bytes", std::to_string(info.arenaBytes));
-  field("kernels", info.kernels + (info.libraryKernels
-                                       ? " (" + std::to_string(info.libraryKernels) +
-                                             " ops on oneDNN: link -ldnnl -lgomp)"
-                                       : " (generated code only)"));
+  for (const TargetBuild &t : info.targets) {
+    field("target", t.target);
+    auto sub = [&](llvm::StringRef label, const std::string &value) {
+      field(("  " + label).str(), value);
+    };
+    if (!t.deviceArchs.empty())
+      sub("device archs", t.deviceArchs);
+    sub("weight bytes", std::to_string(t.weightBytes));
+    sub("arena bytes", std::to_string(t.arenaBytes));
+    sub("kernels", t.kernels + (t.libraryKernels
+                                    ? " (" + std::to_string(t.libraryKernels) +
+                                          " ops on oneDNN: link -ldnnl -lgomp)"
+                                    : " (generated code only)"));
+  }
   return text;
 }
 
@@ -588,6 +631,12 @@ std::string nnm::generateHeader(const ModelInfo &info) {
                                         std::to_string(info.versionPatch)
                                   : info.version;
   const std::vector<std::string> ids = tensorIdentifiers(info, macro + "_");
+  // The host context API comes from every back end but cuda, which has its own.
+  const TargetBuild *cuda = info.find("cuda");
+  const TargetBuild *host = nullptr;
+  for (const TargetBuild &t : info.targets)
+    if (t.target != "cuda" && !host)
+      host = &t;
 
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -598,8 +647,8 @@ std::string nnm::generateHeader(const ModelInfo &info) {
      << " * Generated by nnmodel " << commentText(info.compilerVersion) << ". Do not edit. */\n"
      << "#ifndef NNMODEL_" << macro << "_H\n"
      << "#define NNMODEL_" << macro << "_H\n\n"
-     << (info.target == "cuda" ? "#include <nnmodel/cuda.h> /* nnm_status, nnm_cuda_options */\n"
-                               : "#include <nnmodel/runtime.h> /* nnm_status, nnm_options */\n")
+     << (host ? "#include <nnmodel/runtime.h> /* nnm_status, nnm_options */\n" : "")
+     << (cuda ? "#include <nnmodel/cuda.h> /* nnm_cuda_options */\n" : "")
      << "#include <stdint.h>\n"
      << "#ifndef __cplusplus\n"
      << "#include <stdbool.h>\n"
@@ -609,13 +658,20 @@ std::string nnm::generateHeader(const ModelInfo &info) {
      << "#define " << macro << "_VERSION_MAJOR " << info.versionMajor << "\n"
      << "#define " << macro << "_VERSION_MINOR " << info.versionMinor << "\n"
      << "#define " << macro << "_VERSION_PATCH " << info.versionPatch << "\n"
-     << "#define " << macro << "_ARENA_BYTES " << info.arenaBytes
-     << " /* scratch bytes one context needs */\n"
-     << "#define " << macro << "_WEIGHT_BYTES " << info.weightBytes
-     << " /* constant data inside the library */\n"
-     << "#define " << macro << "_LIBRARY_KERNELS " << info.libraryKernels
-     << " /* ops run on oneDNN (the program links -ldnnl -lgomp) */\n"
-     << "#define " << macro << "_NUM_INPUTS " << info.inputs.size() << "\n"
+     ;
+  if (host)
+    os << "#define " << macro << "_ARENA_BYTES " << host->arenaBytes
+       << " /* scratch bytes one context needs */\n"
+       << "#define " << macro << "_WEIGHT_BYTES " << host->weightBytes
+       << " /* constant data inside the library */\n"
+       << "#define " << macro << "_LIBRARY_KERNELS " << host->libraryKernels
+       << " /* ops run on oneDNN (the program links -ldnnl -lgomp) */\n";
+  if (cuda)
+    os << "#define " << macro << "_CUDA_ARENA_BYTES " << cuda->arenaBytes
+       << " /* device scratch bytes one CUDA context needs */\n"
+       << "#define " << macro << "_CUDA_WEIGHT_BYTES " << cuda->weightBytes
+       << " /* device weights, uploaded once per device */\n";
+  os << "#define " << macro << "_NUM_INPUTS " << info.inputs.size() << "\n"
      << "#define " << macro << "_NUM_OUTPUTS " << info.outputs.size() << "\n\n"
      << "/* Marks the shape arrays so that an unused one draws no warning; #undef'd at\n"
      << "   the end of this header. */\n"
@@ -651,31 +707,15 @@ std::string nnm::generateHeader(const ModelInfo &info) {
   tensorBlock(info.inputs, /*isInput=*/true);
   tensorBlock(info.outputs, /*isInput=*/false);
 
-  const bool cuda = info.target == "cuda";
-  std::vector<std::string> runParams = {prefix + (cuda ? "_cuda_context *ctx" : "_context *ctx")};
-  runParams.insert(runParams.end(), params.begin(), params.end());
+  auto runParams = [&](const std::string &context) {
+    std::vector<std::string> p = {context + " *ctx"};
+    p.insert(p.end(), params.begin(), params.end());
+    return p;
+  };
   os << "\n#ifdef __cplusplus\n"
      << "extern \"C\" {\n"
      << "#endif\n\n";
-  if (cuda)
-    os << "/* Built for CUDA (" << commentText(info.deviceArchs)
-       << ", plus PTX for newer GPUs); see nnmodel/cuda.h. A context lives on one\n"
-       << "   device and enqueues on one stream; it serves one thread at a time. Weights are\n"
-       << "   uploaded once per device and shared by the model's contexts there. */\n"
-       << "typedef struct " << prefix << "_cuda_context " << prefix << "_cuda_context;\n\n"
-       << "/* Creates a context (options may be NULL: device 0, the default stream). Returns\n"
-       << "   NNM_NO_DEVICE where the CUDA driver, the device or a fitting image is missing. */\n"
-       << "nnm_status " << prefix << "_cuda_create(const nnm_cuda_options *options, " << prefix
-       << "_cuda_context **out);\n"
-       << "/* Enqueues a run on the context's stream and returns without waiting: every\n"
-       << "   buffer is device memory, a dense C-order buffer of its _SIZE elements. Allocates\n"
-       << "   nothing and never synchronizes, so it can be captured into a CUDA graph. */\n"
-       << callSignature("nnm_status " + prefix + "_cuda_run", runParams, ";") << "\n"
-       << "/* The same with host buffers: copies the inputs in, runs, copies the outputs\n"
-       << "   back and waits for the stream. */\n"
-       << callSignature("nnm_status " + prefix + "_cuda_run_host", runParams, ";") << "\n"
-       << "void " << prefix << "_cuda_destroy(" << prefix << "_cuda_context *ctx);\n";
-  else
+  if (host)
     os << "/* One instance of the model. It owns its scratch arena and serves one thread at a\n"
        << "   time; the weights are read-only and shared by all contexts. */\n"
        << "typedef struct " << prefix << "_context " << prefix << "_context;\n\n"
@@ -685,11 +725,35 @@ std::string nnm::generateHeader(const ModelInfo &info) {
        << "_context **out);\n"
        << "/* Runs the model: inputs in graph order, then outputs in graph order, each a\n"
        << "   dense C-order buffer of its _SIZE elements. Allocates nothing. */\n"
-       << callSignature("nnm_status " + prefix + "_run", runParams, ";") << "\n"
+       << callSignature("nnm_status " + prefix + "_run", runParams(prefix + "_context"), ";")
+       << "\n"
        << "/* The same, with the buffers passed as arrays of pointers (for generic callers). */\n"
        << "nnm_status " << prefix << "_run_packed(" << prefix
        << "_context *ctx, void *const *inputs, void *const *outputs);\n"
-       << "void " << prefix << "_destroy(" << prefix << "_context *ctx);\n";
+       << "void " << prefix << "_destroy(" << prefix << "_context *ctx);\n"
+       << (cuda ? "\n" : "");
+  if (cuda) {
+    const std::vector<std::string> cudaParams = runParams(prefix + "_cuda_context");
+    os << "/* Built for CUDA (" << commentText(cuda->deviceArchs)
+       << ", plus PTX for newer GPUs); see nnmodel/cuda.h. A context lives on one\n"
+       << "   device and enqueues on one stream; it serves one thread at a time. Weights are\n"
+       << "   uploaded once per device and shared by the model's contexts there. */\n"
+       << "typedef struct " << prefix << "_cuda_context " << prefix << "_cuda_context;\n\n"
+       << "/* Creates a context (options may be NULL: device 0, the default stream). Returns\n"
+       << "   NNM_NO_DEVICE where the CUDA driver, the device or a fitting image is missing.\n"
+       << "   With options.arena set, the caller provides " << macro
+       << "_CUDA_ARENA_BYTES of device memory. */\n"
+       << "nnm_status " << prefix << "_cuda_create(const nnm_cuda_options *options, " << prefix
+       << "_cuda_context **out);\n"
+       << "/* Enqueues a run on the context's stream and returns without waiting: every\n"
+       << "   buffer is device memory, a dense C-order buffer of its _SIZE elements. Allocates\n"
+       << "   nothing and never synchronizes, so it can be captured into a CUDA graph. */\n"
+       << callSignature("nnm_status " + prefix + "_cuda_run", cudaParams, ";") << "\n"
+       << "/* The same with host buffers: copies the inputs in, runs, copies the outputs\n"
+       << "   back and waits for the stream. */\n"
+       << callSignature("nnm_status " + prefix + "_cuda_run_host", cudaParams, ";") << "\n"
+       << "void " << prefix << "_cuda_destroy(" << prefix << "_cuda_context *ctx);\n";
+  }
   os << "/* The metadata JSON document (the same as " << commentText(info.name) << ".json). */\n"
      << "const char *" << prefix << "_metadata_json(void);\n"
      << "/* " << cString(version) << " */\n"
@@ -710,70 +774,75 @@ std::string nnm::generateHeader(const ModelInfo &info) {
      << "} /* extern \"C\" */\n\n";
 
   std::vector<std::string> args = {"ctx_"};
-  // The C++ wrapper over the context type of the target.
-  const std::string context = prefix + (cuda ? "_cuda_context" : "_context");
-  const std::string createFn = prefix + (cuda ? "_cuda_create" : "_create");
-  const std::string destroyFn = prefix + (cuda ? "_cuda_destroy" : "_destroy");
-  const std::string optionsType = cuda ? "nnm_cuda_options" : "nnm_options";
   for (size_t i = 0; i < ids.size(); ++i)
     args.push_back(ids[i]);
-  os << "namespace " << info.name << " {\n"
-     << "namespace v" << major << " {\n\n"
-     << "/// Owns one " << context << ". Check ok() after construction; no\n"
-     << "/// exceptions. Movable, not copyable; a moved-from Model is not ok().\n"
-     << "class Model {\n"
-     << "public:\n"
-     << "  Model() { status_ = ::" << createFn << "(nullptr, &ctx_); }\n"
-     << "  explicit Model(const " << optionsType << " &options) {\n"
-     << "    status_ = ::" << createFn << "(&options, &ctx_);\n"
-     << "  }\n"
-     << "  ~Model() { reset(); }\n\n"
-     << "  Model(const Model &) = delete;\n"
-     << "  Model &operator=(const Model &) = delete;\n"
-     << "  Model(Model &&other) noexcept : ctx_(other.ctx_), status_(other.status_) {\n"
-     << "    other.ctx_ = nullptr;\n"
-     << "    other.status_ = NNM_INVALID_ARGUMENT;\n"
-     << "  }\n"
-     << "  Model &operator=(Model &&other) noexcept {\n"
-     << "    if (this != &other) {\n"
-     << "      reset();\n"
-     << "      ctx_ = other.ctx_;\n"
-     << "      status_ = other.status_;\n"
-     << "      other.ctx_ = nullptr;\n"
-     << "      other.status_ = NNM_INVALID_ARGUMENT;\n"
-     << "    }\n"
-     << "    return *this;\n"
-     << "  }\n\n"
-     << "  /// True when the context was created.\n"
-     << "  bool ok() const { return status_ == NNM_OK && ctx_ != nullptr; }\n"
-     << "  /// What creating the context returned.\n"
-     << "  nnm_status status() const { return status_; }\n\n"
-     << "  /// Same parameters as " << prefix << (cuda ? "_cuda_run" : "_run")
-     << ". Not const: a run uses the context's arena.\n"
-     << callSignature("nnm_status run", params, " {", 2) << "\n"
-     << callSignature("return ::" + prefix + (cuda ? "_cuda_run" : "_run"), args, ";", 4)
-     << "\n"
-     << "  }\n\n";
-  if (cuda)
-    os << "  /// Same parameters as " << prefix << "_cuda_run_host (host buffers; waits).\n"
-       << callSignature("nnm_status run_host", params, " {", 2) << "\n"
-       << callSignature("return ::" + prefix + "_cuda_run_host", args, ";", 4) << "\n"
+  // One C++ class per context API: Model (host), CudaModel (cuda).
+  auto wrapper = [&](const std::string &cls, const std::string &api) {
+    const std::string context = prefix + api + "_context";
+    const std::string createFn = prefix + api + "_create";
+    const std::string destroyFn = prefix + api + "_destroy";
+    const std::string runFn = prefix + api + "_run";
+    const std::string optionsType = api.empty() ? "nnm_options" : "nnm" + api + "_options";
+    os << "/// Owns one " << context << ". Check ok() after construction; no\n"
+       << "/// exceptions. Movable, not copyable; a moved-from " << cls << " is not ok().\n"
+       << "class " << cls << " {\n"
+       << "public:\n"
+       << "  " << cls << "() { status_ = ::" << createFn << "(nullptr, &ctx_); }\n"
+       << "  explicit " << cls << "(const " << optionsType << " &options) {\n"
+       << "    status_ = ::" << createFn << "(&options, &ctx_);\n"
+       << "  }\n"
+       << "  ~" << cls << "() { reset(); }\n\n"
+       << "  " << cls << "(const " << cls << " &) = delete;\n"
+       << "  " << cls << " &operator=(const " << cls << " &) = delete;\n"
+       << "  " << cls << "(" << cls
+       << " &&other) noexcept : ctx_(other.ctx_), status_(other.status_) {\n"
+       << "    other.ctx_ = nullptr;\n"
+       << "    other.status_ = NNM_INVALID_ARGUMENT;\n"
+       << "  }\n"
+       << "  " << cls << " &operator=(" << cls << " &&other) noexcept {\n"
+       << "    if (this != &other) {\n"
+       << "      reset();\n"
+       << "      ctx_ = other.ctx_;\n"
+       << "      status_ = other.status_;\n"
+       << "      other.ctx_ = nullptr;\n"
+       << "      other.status_ = NNM_INVALID_ARGUMENT;\n"
+       << "    }\n"
+       << "    return *this;\n"
+       << "  }\n\n"
+       << "  /// True when the context was created.\n"
+       << "  bool ok() const { return status_ == NNM_OK && ctx_ != nullptr; }\n"
+       << "  /// What creating the context returned.\n"
+       << "  nnm_status status() const { return status_; }\n\n"
+       << "  /// Same parameters as " << runFn << ". Not const: a run uses the context's arena.\n"
+       << callSignature("nnm_status run", params, " {", 2) << "\n"
+       << callSignature("return ::" + runFn, args, ";", 4) << "\n"
        << "  }\n\n";
-  os
-     << "  static const char *metadata_json() { return ::" << prefix << "_metadata_json(); }\n"
-     << "  static const char *version() { return ::" << prefix << "_version(); }\n"
-     << "  /// The raw context, still owned by this Model (null when !ok()).\n"
-     << "  " << context << " *get() const { return ctx_; }\n\n"
-     << "private:\n"
-     << "  void reset() {\n"
-     << "    if (ctx_)\n"
-     << "      ::" << destroyFn << "(ctx_);\n"
-     << "    ctx_ = nullptr;\n"
-     << "  }\n\n"
-     << "  " << context << " *ctx_ = nullptr;\n"
-     << "  nnm_status status_ = NNM_INTERNAL_ERROR;\n"
-     << "};\n\n"
-     << "} // namespace v" << major << "\n"
+    if (!api.empty())
+      os << "  /// Same parameters as " << runFn << "_host (host buffers; waits).\n"
+         << callSignature("nnm_status run_host", params, " {", 2) << "\n"
+         << callSignature("return ::" + runFn + "_host", args, ";", 4) << "\n"
+         << "  }\n\n";
+    os << "  static const char *metadata_json() { return ::" << prefix << "_metadata_json(); }\n"
+       << "  static const char *version() { return ::" << prefix << "_version(); }\n"
+       << "  /// The raw context, still owned by this " << cls << " (null when !ok()).\n"
+       << "  " << context << " *get() const { return ctx_; }\n\n"
+       << "private:\n"
+       << "  void reset() {\n"
+       << "    if (ctx_)\n"
+       << "      ::" << destroyFn << "(ctx_);\n"
+       << "    ctx_ = nullptr;\n"
+       << "  }\n\n"
+       << "  " << context << " *ctx_ = nullptr;\n"
+       << "  nnm_status status_ = NNM_INTERNAL_ERROR;\n"
+       << "};\n\n";
+  };
+  os << "namespace " << info.name << " {\n"
+     << "namespace v" << major << " {\n\n";
+  if (host)
+    wrapper("Model", "");
+  if (cuda)
+    wrapper("CudaModel", "_cuda");
+  os << "} // namespace v" << major << "\n"
      << "} // namespace " << info.name << "\n"
      << "#endif /* __cplusplus */\n\n"
      << "#undef " << macro << "_MAYBE_UNUSED\n\n"

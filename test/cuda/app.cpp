@@ -1,10 +1,11 @@
 //===- app.cpp - cuda libraries linked into a C++ program ------------------===//
 //
-// Links three models compiled with --target cuda (run_cuda.py) through their
-// C++ wrappers. Without a CUDA device every context reports NNM_NO_DEVICE,
-// cleanly; with one, each model runs on host buffers (run_host) and on device
-// buffers through two contexts, and must match the ONNX Runtime outputs that
-// test/e2e/make_models.py wrote (rtol 1e-3 of the largest reference value),
+// Links three models compiled with --target cpu --target cuda (run_cuda.py)
+// through their C++ wrappers. The CPU Model of each runs everywhere and must
+// match the ONNX Runtime outputs that test/e2e/make_models.py wrote (rtol 1e-4
+// of the largest reference value). Without a CUDA device every CudaModel
+// reports NNM_NO_DEVICE, cleanly; with one, each model runs on host buffers
+// (run_host) through two contexts, which must match ONNX Runtime (rtol 1e-3)
 // with byte-identical results from both contexts.
 //
 // Usage: app DATA_DIR [--require-device]
@@ -50,10 +51,23 @@ double relError(const std::vector<float> &got, const std::vector<float> &want) {
   return scale > 0 ? worst / scale : worst;
 }
 
-/// One model: create (NO_DEVICE without a device), else host and device runs.
-template <typename Model>
+/// One model: the CPU context, then the CUDA one (NO_DEVICE without a device),
+/// else host-buffer runs on the device.
+template <typename CpuModel, typename Model>
 int exercise(const char *name, const std::string &in, const std::string &out, size_t inSize,
              size_t outSize) {
+  std::vector<float> x, want, got(outSize), again(outSize);
+  if (!load(std::string(name) + "." + in + ".bin", inSize, x) ||
+      !load(std::string(name) + "." + out + ".bin", outSize, want)) {
+    check(false, std::string(name) + " reference data");
+    return 0;
+  }
+  CpuModel cpu;
+  nnm_status s = cpu.ok() ? cpu.run(x.data(), got.data()) : cpu.status();
+  double err = relError(got, want);
+  check(s == NNM_OK && err <= 1e-4, std::string(name) + " on the CPU matches ONNX Runtime",
+        std::string(nnm_status_string(s)) + ", rel. error " + std::to_string(err));
+
   Model model;
   if (model.status() == NNM_NO_DEVICE) {
     check(!model.ok() && model.get() == nullptr, std::string(name) + " reports no device");
@@ -62,14 +76,8 @@ int exercise(const char *name, const std::string &in, const std::string &out, si
   check(model.ok(), std::string(name) + " context", nnm_status_string(model.status()));
   if (!model.ok())
     return 1;
-  std::vector<float> x, want, got(outSize), again(outSize);
-  if (!load(std::string(name) + "." + in + ".bin", inSize, x) ||
-      !load(std::string(name) + "." + out + ".bin", outSize, want)) {
-    check(false, std::string(name) + " reference data");
-    return 1;
-  }
-  nnm_status s = model.run_host(x.data(), got.data());
-  double err = relError(got, want);
+  s = model.run_host(x.data(), got.data());
+  err = relError(got, want);
   check(s == NNM_OK && err <= 1e-3, std::string(name) + " matches ONNX Runtime",
         std::string(nnm_status_string(s)) + ", rel. error " + std::to_string(err));
   Model second;
@@ -91,11 +99,12 @@ int main(int argc, char **argv) {
   int32_t devices = 0;
   nnm_status count = nnm_cuda_device_count(&devices);
   std::printf("CUDA devices: %d (%s)\n", int(devices), nnm_status_string(count));
-  int ran = exercise<mlp::v1::Model>("mlp", "x", "y", MLP_V1_INPUT_X_SIZE, MLP_V1_OUTPUT_Y_SIZE);
-  ran += exercise<lenet::v1::Model>("lenet", "image", "probs", LENET_V1_INPUT_IMAGE_SIZE,
-                                    LENET_V1_OUTPUT_PROBS_SIZE);
-  ran += exercise<resblock::v1::Model>("resblock", "x", "features", RESBLOCK_V1_INPUT_X_SIZE,
-                                       RESBLOCK_V1_OUTPUT_FEATURES_SIZE);
+  int ran = exercise<mlp::v1::Model, mlp::v1::CudaModel>("mlp", "x", "y", MLP_V1_INPUT_X_SIZE,
+                                                         MLP_V1_OUTPUT_Y_SIZE);
+  ran += exercise<lenet::v1::Model, lenet::v1::CudaModel>(
+      "lenet", "image", "probs", LENET_V1_INPUT_IMAGE_SIZE, LENET_V1_OUTPUT_PROBS_SIZE);
+  ran += exercise<resblock::v1::Model, resblock::v1::CudaModel>(
+      "resblock", "x", "features", RESBLOCK_V1_INPUT_X_SIZE, RESBLOCK_V1_OUTPUT_FEATURES_SIZE);
   std::printf("%s: %d failed, %d of 3 models ran on a device\n", g_failed ? "FAILED" : "OK",
               g_failed, ran);
   if (g_failed)

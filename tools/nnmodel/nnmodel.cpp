@@ -74,8 +74,8 @@ options:
   --dim SYMBOL=N         pin a symbolic input dimension (repeatable)
   --bind INPUT=FILE      fix a graph input's value at compile time (.npy or .pb); it
                          becomes a constant and leaves the API (repeatable)
-  --target NAME          back end (default cpu, list below); one per library: a
-                         second distinct target is refused
+  --target NAME          back end (default cpu, list below); repeat it for one
+                         library with several (--target cpu --target cuda)
   --target-triple T      default x86_64-unknown-linux-gnu
   --cpu CPU              default: x86-64-v2 on x86-64, generic elsewhere;
                          'native' for this machine's CPU
@@ -270,11 +270,15 @@ int compileCommand(const std::vector<std::string> &args) {
         llvm::sys::fs::file_size(w, libBytes);
     char timing[32];
     std::snprintf(timing, sizeof timing, "%.1f s", seconds());
-    std::cout << "nnmodel: " << model.info.name << " " << model.info.version << " ("
-              << model.info.target << ", " << model.info.libraryKernels
-              << " ops on oneDNN, arena " << model.info.arenaBytes << " bytes, weights "
-              << model.info.weightBytes << " bytes, library " << libBytes << " bytes, "
-              << timing << ") ->";
+    std::cout << "nnmodel: " << model.info.name << " " << model.info.version << " (";
+    for (const nnm::TargetBuild &t : model.info.targets) {
+      std::cout << t.target << ": ";
+      if (t.libraryKernels)
+        std::cout << t.libraryKernels << " ops on oneDNN, ";
+      std::cout << "arena " << t.arenaBytes << " bytes, weights " << t.weightBytes
+                << " bytes; ";
+    }
+    std::cout << "library " << libBytes << " bytes, " << timing << ") ->";
     for (const std::string &w : written)
       std::cout << " " << w;
     std::cout << "\n";

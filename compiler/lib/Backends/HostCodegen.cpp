@@ -129,9 +129,8 @@ namespace {
 /// attaches the kernel table to the new context and run returns what the
 /// kernels reported.
 bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
-             const std::string &json, const std::vector<KernelEntry> &kernels,
+             uint64_t arenaBytes, const std::vector<KernelEntry> &kernels,
              std::string &error) {
-  emitIdentity(m, info, json);
   llvm::LLVMContext &c = m.getContext();
   llvm::IRBuilder<> b(c);
   auto *ptr = llvm::PointerType::getUnqual(c);
@@ -185,7 +184,7 @@ bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
 
   llvm::Function *f = define(p + "_create", i32, {ptr, ptr});
   llvm::Value *created =
-      b.CreateCall(ctxCreate, {b.getInt64(info.arenaBytes), f->getArg(0), f->getArg(1)});
+      b.CreateCall(ctxCreate, {b.getInt64(arenaBytes), f->getArg(0), f->getArg(1)});
   if (!table) {
     b.CreateRet(created);
   } else {
@@ -514,7 +513,16 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
   // attributes into weight objects, then the MLIR module is released, and the
   // code's object follows. The objects list the code first.
   llvm::StringMap<std::string> renamed;
-  std::vector<BigConstant> big = extractBigConstants(module, info.symbolPrefix(), renamed);
+  // A target beside another in one library tags its objects and symbols.
+  const std::string stem = info.name + (target.libraryTag.empty() ? "" : "." + target.libraryTag);
+  const std::string symbols =
+      info.symbolPrefix() + (target.libraryTag.empty() ? "" : "_" + target.libraryTag);
+  const TargetBuild *build = info.find(target.backend);
+  if (!build) {
+    error = "internal error: no build description for target " + target.backend;
+    return false;
+  }
+  std::vector<BigConstant> big = extractBigConstants(module, symbols, renamed);
   for (KernelEntry &k : kernels)
     for (std::string *sym : {&k.weights, &k.bias})
       if (auto it = renamed.find(*sym); it != renamed.end())
@@ -529,8 +537,8 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
     return false;
   }
   size_t codeObject = out.objects.size();
-  out.objects.push_back({info.name + ".o", {}}); // filled in below
-  if (!emitBigConstants(big, *tm, info.name, out, error))
+  out.objects.push_back({stem + ".o", {}}); // filled in below
+  if (!emitBigConstants(big, *tm, stem, out, error))
     return false;
   llvm::StringSet<> bigSymbols;
   for (const BigConstant &k : big)
@@ -558,8 +566,10 @@ bool serializeHostModule(mlir::ModuleOp module, const TargetDescription &target,
     }
   }
   lowerParallelCalls(*llmod, graph, unsigned(info.inputs.size() + info.outputs.size()));
-  if (api ? !(emitIdentity(*llmod, info, metadataJson), api(*llmod, graph, renamed, error))
-          : !emitApi(*llmod, graph, info, metadataJson, kernels, error))
+  if (target.libraryTag.empty())
+    emitIdentity(*llmod, info, metadataJson);
+  if (api ? !api(*llmod, graph, renamed, error)
+          : !emitApi(*llmod, graph, info, build->arenaBytes, kernels, error))
     return false;
   if (llvm::verifyModule(*llmod, &llvm::errs())) {
     error = "internal error: generated LLVM IR does not verify";

@@ -52,6 +52,11 @@ struct TargetDescription {
   std::vector<std::string> deviceArchs;
   /// The CUDA toolkit (ptxas, libdevice) for the cuda back end.
   std::string cudaPath;
+  /// Where one library holds several targets: "" for the first, which defines
+  /// the library's identity symbols (metadata, version, build id); the back
+  /// end's name for the others, which tag their object names and internal
+  /// symbols with it so that nothing collides and leave the identity alone.
+  std::string libraryTag;
 };
 
 /// Module attribute holding the TargetDescription as a dictionary.
@@ -85,6 +90,10 @@ public:
   virtual const char *name() const = 0;
   /// One line for `nnmodel compile --help`.
   virtual const char *summary() const = 0;
+  /// The family of exported entry points this back end defines: "" for the
+  /// host context API (NAME_vN_create, _run, ...), else the infix of its own
+  /// (NAME_vN_cuda_create, ...). One library holds at most one target per API.
+  virtual const char *apiName() const { return ""; }
 
   /// Validates the triple and CPU and fills in the CPU default, the feature
   /// string and the vector width. False with a message on bad input.

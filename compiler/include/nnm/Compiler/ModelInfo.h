@@ -27,6 +27,18 @@ struct TensorSig {
   int64_t numElements() const;
 };
 
+/// One back end's code in a library. A library holds one per --target, in
+/// that order (cpu and cuda together, say); the first also carries the
+/// library's identity symbols (metadata, version, build id).
+struct TargetBuild {
+  std::string target;          ///< back end name: "cpu", "cuda"
+  std::string kernels;         ///< --kernels as resolved: auto, dnnl or codegen
+  std::string deviceArchs;     ///< GPU targets: the device images, e.g. "sm_80,sm_90"
+  uint64_t libraryKernels = 0; ///< ops run by the kernel library (oneDNN): link -ldnnl
+  uint64_t weightBytes = 0;    ///< bytes of constant data this target's code holds
+  uint64_t arenaBytes = 0;     ///< scratch bytes one context needs (device memory on a GPU)
+};
+
 struct ModelInfo {
   std::string name;            ///< C identifier given by --name
   std::string version;         ///< "X.Y.Z"
@@ -35,19 +47,17 @@ struct ModelInfo {
   std::string producerName, producerVersion;
   std::vector<std::pair<std::string, int64_t>> opsets;  ///< (domain, version); "" = ai.onnx
   std::string compilerVersion;
-  std::string target = "cpu";
-  std::string targetTriple, cpu;
-  std::string kernels;
-  std::string deviceArchs;     ///< GPU targets: the device images, e.g. "sm_80,sm_90"         ///< --kernels as resolved: auto, dnnl or codegen
-  uint64_t libraryKernels = 0; ///< ops run by the kernel library (oneDNN): link -ldnnl
+  std::string targetTriple, cpu; ///< the host code's triple and CPU (every target has host code)
+  std::vector<TargetBuild> targets; ///< at least one in a compiled library
   std::vector<TensorSig> inputs, outputs;
-  uint64_t weightBytes = 0;    ///< bytes of constant data baked into the library
-  uint64_t arenaBytes = 0;     ///< scratch bytes one context needs
   /// 16 hex digits naming one compile's output set (see buildIdOf). The library
   /// defines `<prefix>_build_<id>` and the header references it, so a header and
   /// library from different compiles fail to link instead of running mismatched.
   std::string buildId;
 
+  /// The build for back end `target`, or null when the library has none.
+  const TargetBuild *find(const std::string &target) const;
+  TargetBuild *find(const std::string &target);
   /// "name_v<major>": the prefix of every exported symbol.
   std::string symbolPrefix() const;
 };

@@ -32,6 +32,7 @@ struct Emitter {
   std::vector<std::string> kernelNames;
   std::string weightsSymbol;
   int64_t weightsBytes;
+  int64_t arenaBytes;
 
   bool operator()(llvm::Module &m, llvm::Function *graph,
                   const llvm::StringMap<std::string> &renamed, std::string &error) const {
@@ -88,7 +89,7 @@ struct Emitter {
         llvm::ConstantStruct::get(
             modelType, {imagesArray, b.getInt32(int32_t(images.size())),
                         b.getInt32(int32_t(names.size())), namesArray, weights,
-                        b.getInt64(weightsBytes), b.getInt64(int64_t(info.arenaBytes)),
+                        b.getInt64(weightsBytes), b.getInt64(arenaBytes),
                         b.getInt64(staging)}));
     // What the model's contexts share, per device (the runtime fills it).
     auto *slot = new llvm::GlobalVariable(m, ptr, false, llvm::GlobalValue::InternalLinkage,
@@ -189,8 +190,9 @@ int64_t cudaStagingBytes(const ModelInfo &info) {
 ApiEmitter cudaApiEmitter(const ModelInfo &info, std::vector<CudaImage> images,
                           std::vector<std::string> kernelNames, std::string weightsSymbol,
                           int64_t weightsBytes) {
-  return Emitter{info, std::move(images), std::move(kernelNames), std::move(weightsSymbol),
-                 weightsBytes};
+  const TargetBuild *build = info.find("cuda");
+  return Emitter{info,         std::move(images), std::move(kernelNames), std::move(weightsSymbol),
+                 weightsBytes, build ? int64_t(build->arenaBytes) : 0};
 }
 
 } // namespace nnm

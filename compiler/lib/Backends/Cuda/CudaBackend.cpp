@@ -103,16 +103,19 @@ bool assemble(const std::string &ptxas, const std::string &ptx, const std::strin
 class CudaBackend : public TargetBackend {
 public:
   const char *name() const override { return "cuda"; }
+  const char *apiName() const override { return "cuda"; }
   const char *summary() const override {
     return "NVIDIA GPUs: kernels embedded as cubins (--cuda-arch) and PTX, run on the "
            "caller's stream; the program runs without CUDA too (NNM_NO_DEVICE)";
   }
 
   bool resolveTarget(TargetDescription &target, std::string &error) const override {
-    if (!target.kernels.empty() && target.kernels != "codegen") {
+    // "auto" asks for library kernels where they pay; the cuda back end has
+    // none yet (no cuBLAS/cuDNN calls), so it means generated code here too.
+    if (!target.kernels.empty() && target.kernels != "codegen" && target.kernels != "auto") {
       error = "--kernels " + target.kernels +
               ": the cuda back end generates every kernel today (cuBLAS and cuDNN calls are "
-              "not built yet); use --kernels codegen or leave it out";
+              "not built yet); use --kernels auto or codegen, or leave it out";
       return false;
     }
     target.kernels = "codegen";
