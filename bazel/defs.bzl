@@ -6,12 +6,19 @@
 
     cc_binary(name = "app", srcs = ["app.cc"], deps = [":mnist"])
 
+    # CPU and CUDA code in one library (the CUDA toolkit is needed to build it,
+    # not to link or run it):
+    nn_model(name = "detector", src = "detector.onnx", targets = ["cpu", "cuda"],
+             cuda_archs = ["80", "90"])
+
 `nn_model` runs `nnmodel compile` as one hermetic action whose inputs are the
 model, the files named in `data` and the compiler, and whose outputs are
 `<name>/lib<model_name>.a`, `<name>/<model_name>.h` and `<name>/<model_name>.json`
 in the package's output directory. The target provides `CcInfo` (the header's
 include directories, the static library, and NNModel's runtime library), so it
-goes straight into `deps` of `cc_library`, `cc_binary` and `cc_test`.
+goes straight into `deps` of `cc_library`, `cc_binary` and `cc_test`. The one
+exception to the hermetic inputs: the cuda target reads the CUDA toolkit (`cuda_path`,
+default /usr/local/cuda) from the machine that runs the action.
 
 The compiler and the runtime are `@nnmodel//:compiler` and `@nnmodel//:runtime`;
 see docs/bazel.md for bringing them into a workspace (`nnmodel_dependencies()` in
@@ -46,6 +53,8 @@ _RESERVED_FLAGS = {
     "--version": "use the version attribute",
     "--target": "use the targets attribute",
     "--cpu": "use the cpu attribute",
+    "--cuda-arch": "use the cuda_archs attribute",
+    "--cuda-path": "use the cuda_path attribute",
     "--emit": "nn_model always produces the library",
 }
 
@@ -69,11 +78,31 @@ def _is_version(s):
             return False
     return True
 
-def _check_opts(ctx, opts):
-    for opt in opts:
+# Where the compile finds ptxas and libdevice when cuda_path is empty.
+_DEFAULT_CUDA_PATH = "/usr/local/cuda"
+
+def _cuda_arch(ctx, value):
+    """Maps "80" or "sm_80" to "sm_80"; fails on anything else."""
+    digits = value[3:] if value.startswith("sm_") else value
+    if len(digits) < 2 or not digits.isdigit() or digits[0] == "0":
+        fail("%s: cuda_archs value '%s' is not a CUDA architecture: give the compute " %
+             (ctx.label, value) + "capability as a number (\"80\" for sm_80), e.g. " +
+             "cuda_archs = [\"80\", \"90\"]")
+    return "sm_" + digits
+
+def _check_opts(ctx, opts, cuda):
+    for i, opt in enumerate(opts):
         flag = opt.split("=", 1)[0]
         if flag in _RESERVED_FLAGS:
             fail("%s: opts may not contain '%s': %s" % (ctx.label, flag, _RESERVED_FLAGS[flag]))
+
+        # The cuda target's host code is x86-64 only; say so at analysis, not in the action.
+        if cuda and flag == "--target-triple":
+            triple = opt.split("=", 1)[1] if "=" in opt else (opts[i + 1] if i + 1 < len(opts) else "")
+            if not triple.startswith("x86_64"):
+                fail("%s: targets has \"cuda\", whose host code must be x86_64, but opts " %
+                     ctx.label + "give --target-triple '%s': compile that model for " % triple +
+                     "[\"cpu\"] only")
 
 def _nn_model_impl(ctx):
     model_name = ctx.attr.model_name or ctx.label.name
@@ -85,6 +114,21 @@ def _nn_model_impl(ctx):
         fail("%s: version '%s' is not of the form X.Y.Z" % (ctx.label, version))
     if not ctx.attr.targets:
         fail("%s: targets must name at least one back end (e.g. [\"cpu\"])" % ctx.label)
+    cuda = "cuda" in ctx.attr.targets
+    for attr_name in ["cuda_archs", "cuda_path"]:
+        if getattr(ctx.attr, attr_name) and not cuda:
+            fail("%s: %s is set but targets (%s) has no \"cuda\": write " %
+                 (ctx.label, attr_name, ", ".join(ctx.attr.targets)) +
+                 "targets = [\"cpu\", \"cuda\"] (or [\"cuda\"])")
+    cuda_archs = []
+    for value in ctx.attr.cuda_archs:
+        arch = _cuda_arch(ctx, value)
+        if arch not in cuda_archs:
+            cuda_archs.append(arch)
+    cuda_path = ctx.attr.cuda_path or _DEFAULT_CUDA_PATH
+    if cuda and not cuda_path.startswith("/"):
+        fail("%s: cuda_path '%s' must be an absolute path (the toolkit is not an input " %
+             (ctx.label, cuda_path) + "of the action)")
 
     # Outputs live under <package>/<target name>/ so that two targets compiling the
     # same model name (two versions of one model) never collide.
@@ -94,7 +138,7 @@ def _nn_model_impl(ctx):
     metadata = ctx.actions.declare_file(out + model_name + ".json")
 
     opts = [ctx.expand_location(o, ctx.attr.data) for o in ctx.attr.opts]
-    _check_opts(ctx, opts)
+    _check_opts(ctx, opts, cuda)
 
     # Every path below is relative to the execution root, so the command line,
     # and with it the action key, is the same in every workspace and output base.
@@ -106,6 +150,11 @@ def _nn_model_impl(ctx):
         args.add("--version", version)
     for target in ctx.attr.targets:
         args.add("--target", target)
+    if cuda_archs:
+        args.add("--cuda-arch", ",".join(cuda_archs))
+    if cuda:
+        # Explicit, because the action's environment holds no CUDA_PATH.
+        args.add("--cuda-path", cuda_path)
     if ctx.attr.cpu:
         args.add("--cpu", ctx.attr.cpu)
     args.add_all(opts)
@@ -208,7 +257,20 @@ target from `cc_library`/`cc_binary`/`cc_test`; the header is reachable as
         ),
         "targets": attr.string_list(
             default = ["cpu"],
-            doc = "Back ends, each passed as --target (the compiler offers: cpu).",
+            doc = "Back ends, each passed as --target: cpu, cuda, or both in one library " +
+                  "([\"cpu\", \"cuda\"]: the header declares the CPU and the CUDA API). " +
+                  "test-stub exists for interface tests.",
+        ),
+        "cuda_archs": attr.string_list(
+            doc = "With cuda in targets: GPU architectures to build a cubin for, as compute " +
+                  "capabilities (\"80\", \"90\"; \"sm_80\" is accepted too), passed as " +
+                  "--cuda-arch sm_80,sm_90. Empty: the compiler's default (sm_80,sm_90).",
+        ),
+        "cuda_path": attr.string(
+            doc = "With cuda in targets: the CUDA toolkit (bin/ptxas, nvvm/libdevice) the " +
+                  "compile uses, passed as --cuda-path; an absolute path on the machine " +
+                  "that runs the action. Empty: /usr/local/cuda. The toolkit is not an " +
+                  "input of the action: changing it does not rerun cached compiles.",
         ),
         "cpu": attr.string(
             doc = "CPU the code is tuned for (--cpu), e.g. x86-64-v3 or skylake-avx512. " +
@@ -219,7 +281,8 @@ target from `cc_library`/`cc_binary`/`cc_test`; the header is reachable as
             doc = "Further compiler flags, e.g. [\"--dim\", \"batch=1\"] or " +
                   "[\"--target-triple\", \"aarch64-unknown-linux-gnu\"]. $(location) of " +
                   "files in `data` is expanded. Flags set through other attributes " +
-                  "(-o, --name, --version, --target, --cpu, --emit) are rejected.",
+                  "(-o, --name, --version, --target, --cpu, --cuda-arch, --cuda-path, " +
+                  "--emit) are rejected.",
         ),
         "data": attr.label_list(
             allow_files = True,

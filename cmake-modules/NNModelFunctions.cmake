@@ -1,7 +1,8 @@
 # NNModelFunctions.cmake: declare ONNX models as ordinary library dependencies.
 #
 #   nnmodel_add_model(<target> MODEL <file.onnx> [VERSION x.y.z] [NAME <id>]
-#                     [TARGETS cpu ...] [CPU <cpu>] [TRIPLE <triple>]
+#                     [TARGETS cpu|cuda ...] [CPU <cpu>] [TRIPLE <triple>]
+#                     [CUDA_ARCHS 80 90 ...] [CUDA_PATH <toolkit dir>]
 #                     [OPTIONS <extra nnmodel compile flags>...]
 #                     [DEPENDS <other files the compile reads>...])
 #   nnmodel_install_model(<target> [DESTINATION <dir>] [NAMESPACE <ns>::]
@@ -18,8 +19,8 @@ function(_nnmodel_error target)
 endfunction()
 
 function(nnmodel_add_model target)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODEL;VERSION;NAME;CPU;TRIPLE"
-                        "TARGETS;OPTIONS;DEPENDS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "MODEL;VERSION;NAME;CPU;TRIPLE;CUDA_PATH"
+                        "TARGETS;CUDA_ARCHS;OPTIONS;DEPENDS")
   if(arg_UNPARSED_ARGUMENTS)
     list(JOIN arg_UNPARSED_ARGUMENTS " " unknown)
     _nnmodel_error(${target} "unknown arguments: ${unknown}")
@@ -31,6 +32,39 @@ function(nnmodel_add_model target)
       _nnmodel_error(${target} "${kw} needs a value")
     endif()
   endforeach()
+  if(NOT arg_TARGETS)
+    set(arg_TARGETS cpu)
+  endif()
+
+  # CUDA_ARCHS 80 90 (or sm_80 sm_90) -> --cuda-arch sm_80,sm_90. Both CUDA
+  # arguments only mean something for a cuda target.
+  set(cuda_archs)
+  if(DEFINED arg_CUDA_ARCHS OR DEFINED arg_CUDA_PATH)
+    if(NOT "cuda" IN_LIST arg_TARGETS)
+      list(JOIN arg_TARGETS " " targets_text)
+      if(DEFINED arg_CUDA_ARCHS)
+        set(kw CUDA_ARCHS)
+      else()
+        set(kw CUDA_PATH)
+      endif()
+      _nnmodel_error(${target} "${kw} is given but TARGETS (${targets_text}) has no cuda: "
+                     "write TARGETS cpu cuda (or TARGETS cuda)")
+    endif()
+  endif()
+  foreach(arch IN LISTS arg_CUDA_ARCHS)
+    if(NOT arch MATCHES "^(sm_)?([1-9][0-9]+)$")
+      _nnmodel_error(${target} "CUDA_ARCHS value '${arch}' is not a CUDA architecture: "
+                     "write the compute capability as a number (80 for sm_80), e.g. CUDA_ARCHS 80 90")
+    endif()
+    list(APPEND cuda_archs "sm_${CMAKE_MATCH_2}")
+  endforeach()
+  list(REMOVE_DUPLICATES cuda_archs)
+  # The cuda target's host code is x86-64 only (the compiler refuses others too,
+  # but only when the model is built).
+  if("cuda" IN_LIST arg_TARGETS AND DEFINED arg_TRIPLE AND NOT arg_TRIPLE MATCHES "^x86_64")
+    _nnmodel_error(${target} "TARGETS cuda needs an x86_64 TRIPLE, not '${arg_TRIPLE}': "
+                   "declare the ${arg_TRIPLE} model with TARGETS cpu only")
+  endif()
   if(NOT arg_MODEL)
     _nnmodel_error(${target} "MODEL <file.onnx> is required")
   endif()
@@ -74,6 +108,11 @@ function(nnmodel_add_model target)
       _nnmodel_error(${target} "OPTIONS may not contain ${CMAKE_MATCH_1}: "
                      "use NAME and VERSION (the output directory is fixed)")
     endif()
+    # Given twice, the later flag would silently win.
+    if((cuda_archs AND opt MATCHES "^--cuda-arch(=.*)?$") OR
+       (DEFINED arg_CUDA_PATH AND opt MATCHES "^--cuda-path(=.*)?$"))
+      _nnmodel_error(${target} "OPTIONS repeats ${opt}: give it once, as CUDA_ARCHS or CUDA_PATH")
+    endif()
   endforeach()
 
   if(TARGET NNModel::compiler)
@@ -97,12 +136,18 @@ function(nnmodel_add_model target)
 
   # The command line, minus the compiler and the output directory.
   set(flags --name "${name}" --version "${version}")
-  if(NOT arg_TARGETS)
-    set(arg_TARGETS cpu)
-  endif()
   foreach(t IN LISTS arg_TARGETS)
     list(APPEND flags --target "${t}")
   endforeach()
+  if(cuda_archs)
+    list(JOIN cuda_archs "," cuda_arch_flag)
+    list(APPEND flags --cuda-arch "${cuda_arch_flag}")
+  endif()
+  if(DEFINED arg_CUDA_PATH)
+    get_filename_component(cuda_path "${arg_CUDA_PATH}" ABSOLUTE
+                           BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    list(APPEND flags --cuda-path "${cuda_path}")
+  endif()
   if(DEFINED arg_TRIPLE)
     list(APPEND flags --target-triple "${arg_TRIPLE}")
   endif()

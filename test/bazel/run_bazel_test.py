@@ -12,12 +12,16 @@ Steps (PASS/FAIL lines; the last line is `bazel: N passed, N failed`):
     and ONNX Runtime reference data from test/e2e/make_models.py, and the checkout's
     examples/digits copied as the package //digits, as a user copies it.
  2. `bazel test //...` with output base WORK/base-1 and a fresh --disk_cache:
-    nn_model compiles mlp 1.0.0, mlp 2.0.0, lenet, resblock and digits;
+    nn_model compiles mlp 1.0.0, mlp 2.0.0, lenet, resblock, mlp_gpu (cpu+cuda, which
+    needs the CUDA toolkit at /usr/local/cuda) and digits;
     //app:models_test links the first four (the two mlp versions side by side) and
-    checks them against ONNX Runtime; //app:build_tree_runtime_test and a genrule use
-    nnmodel_repository pointed at the CMake build tree; //digits:digits_test runs
-    the example's main.cpp. Then `bazel run //digits:digits-app` on the same server,
-    as the example's BUILD.bazel tells a user, prints its predictions.
+    checks them against ONNX Runtime; //app:gpu_test runs mlp_gpu's CPU API and gets
+    NNM_NO_DEVICE from its CUDA API on a machine without a GPU (runs it with one);
+    //app:build_tree_runtime_test and a genrule use nnmodel_repository pointed at the
+    CMake build tree; //digits:digits_test runs the example's main.cpp. Then
+    `bazel run //digits:digits-app` on the same server, as the example's BUILD.bazel
+    tells a user, prints its predictions, and the manual targets in //bad_cuda
+    (misused cuda attributes) fail at analysis with their messages.
  3. The outputs hold no absolute path, and Bazel's mlp 1.0.0 library, header and
     JSON are byte-identical to `nnmodel compile` run by hand in another directory.
  4. The same `bazel test //...` from a fresh output base WORK/base-2 with the same
@@ -44,7 +48,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP = 77
 # nn_model targets: (package, target, model_name). //digits is examples/digits/BUILD.bazel.
 MODELS = (("models", "mlp_v1", "mlp"), ("models", "mlp_v2", "mlp"), ("models", "lenet", "lenet"),
-          ("models", "resblock", "resblock"), ("digits", "digits", "digits"))
+          ("models", "resblock", "resblock"), ("models", "mlp_gpu", "mlp_gpu"),
+          ("digits", "digits", "digits"))
+# //bad_cuda's manual targets and the analysis error each must give.
+BAD_CUDA = {
+    "archs_without_cuda": 'cuda_archs is set but targets (cpu) has no "cuda"',
+    "malformed_arch": "cuda_archs value 'sm90' is not a CUDA architecture",
+    "cuda_for_aarch64": "--target-triple 'aarch64-unknown-linux-gnu'",
+}
 MNEMONIC = "NNModelCompile"
 EXAMPLE = os.path.join("examples", "digits")  # in --source-dir; copied to WORK/ws/digits
 # The last line main.cpp prints; the version is the one examples/digits/BUILD.bazel gives.
@@ -317,7 +328,7 @@ def main(argv=None):
         first_summary, _ = process_summary(out)
         if first_summary:
             print(f"     build 1: {first_summary}")
-        for test in ("//app:models_test", "//app:build_tree_runtime_test",
+        for test in ("//app:models_test", "//app:gpu_test", "//app:build_tree_runtime_test",
                      "//digits:digits_test"):
             c.check(re.search(re.escape(test) + r"\s+PASSED", out) is not None,
                     f"{test} passed", tail(out, 20))
@@ -334,12 +345,23 @@ def main(argv=None):
                                  log="info-1.log")
         paths = dict(l.split(": ", 1) for l in info.splitlines() if ": " in l)
         bin_dir, testlogs = paths.get("bazel-bin", ""), paths.get("bazel-testlogs", "")
-        test_log = os.path.join(testlogs, "app", "models_test", "test.log")
-        if os.path.exists(test_log):
-            print("     --- //app:models_test log ---")
-            for line in open(test_log, errors="replace").read().splitlines():
-                if line.startswith(("PASS", "FAIL", "models_test:")):
-                    print("     " + line)
+        for name in ("models_test", "gpu_test"):
+            test_log = os.path.join(testlogs, "app", name, "test.log")
+            if os.path.exists(test_log):
+                print(f"     --- //app:{name} log ---")
+                for line in open(test_log, errors="replace").read().splitlines():
+                    if line.startswith(("PASS", "FAIL", name + ":", "CudaModel:")):
+                        print("     " + line)
+
+        # Misused cuda attributes stop the build at analysis, each with its message.
+        rc_bad, out_bad, _ = bazel(bases[0], "build", "--keep_going",
+                                   *[f"//bad_cuda:{t}" for t in BAD_CUDA], log="bad-cuda.log")
+        c.check(rc_bad not in (0, None), "bazel build //bad_cuda:... fails",
+                f"exit {rc_bad}\n" + tail(out_bad))
+        for target, message in BAD_CUDA.items():
+            c.check(f"//bad_cuda:{target}: " in out_bad and message in out_bad,
+                    f"//bad_cuda:{target} fails at analysis: ...{message}...",
+                    tail(out_bad, 30))
         digits_log = os.path.join(testlogs, "digits", "digits_test", "test.log")
         check_prediction(c, "//digits:digits_test",
                          open(digits_log, errors="replace").read()
@@ -377,6 +399,11 @@ def main(argv=None):
                          for n in needles if n in open(p, "rb").read()]
                 c.check(not leaks, f"{target}: no absolute or sandbox paths in the outputs",
                         "; ".join(leaks))
+                if target == "mlp_gpu":
+                    meta = open(got[2], errors="replace").read()
+                    c.check('"target": "cuda"' in meta and '"sm_80,sm_90"' in meta,
+                            "mlp_gpu: the JSON lists the cuda target for sm_80,sm_90",
+                            meta[:400])
                 if target == "mlp_v1" and rc_d == 0:
                     diff = [f for f, p in zip(files, got)
                             if open(p, "rb").read() != open(os.path.join(direct, f), "rb").read()]

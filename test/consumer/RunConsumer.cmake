@@ -10,7 +10,10 @@
 # Steps (each prints "-- step: ..." and stops the test with FATAL_ERROR on failure):
 #  1. copy the models (and the prefix, when given: the package must be relocatable)
 #     into WORK_DIR, so that touching them disturbs no other test
-#  2. configure + build: every model compiles once; consumer_app links and passes
+#  2. configure + build: every model compiles once; consumer_app links and passes;
+#     consumer_gpu_app (mlp_gpu, TARGETS cpu cuda) runs on the CPU and, without a GPU,
+#     gets NNM_NO_DEVICE from the CUDA create; misused CUDA_ARCHS/CUDA_PATH/TRIPLE
+#     stop a configure (cuda-errors/) with a clear message
 #  3. [CROSS] mlp_arm64's library is an AArch64 object (llvm-readelf -h)
 #  4. a second build does nothing
 #  5. touching mlp.onnx recompiles mlp_v1 only, relinks the app, which still passes,
@@ -18,6 +21,7 @@
 #     touching lenet's DEPENDS file recompiles lenet only
 #  6. changing mlp_v1's OPTIONS recompiles mlp_v1 only; reconfiguring unchanged does not
 #  7. [PREFIX] a newer compiler (touched bin/nnmodel) recompiles every model
+# The cpu+cuda model needs the CUDA toolkit to compile (/usr/local/cuda, or CUDA_PATH).
 cmake_minimum_required(VERSION 3.20)
 
 foreach(v SOURCE_DIR WORK_DIR GENERATOR DATA_DIR C_COMPILER CXX_COMPILER)
@@ -78,11 +82,30 @@ function(expect what got want)
 endfunction()
 
 function(run_app)
-  run(out "${build}/consumer_app" "${models}")
-  message("${out}")
-  if(NOT out MATCHES "consumer_app: all checks passed")
-    message(FATAL_ERROR "consumer_app did not pass")
+  foreach(app consumer_app consumer_gpu_app)
+    run(out "${build}/${app}" "${models}")
+    message("${out}")
+    if(NOT out MATCHES "${app}: all checks passed")
+      message(FATAL_ERROR "${app} did not pass")
+    endif()
+  endforeach()
+endfunction()
+
+# Configures cuda-errors/ with the arguments <args> after MODEL; the configure must fail
+# and print <want> (a regex).
+function(expect_configure_error args want)
+  set(dir "${WORK_DIR}/cuda-errors")
+  file(REMOVE_RECURSE "${dir}")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${CMAKE_CURRENT_LIST_DIR}/cuda-errors"
+                          -B "${dir}" ${configure_args} "-DNNM_MODEL=${models}/mlp.onnx"
+                          "-DNNM_ARGS=${args}"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  string(REGEX REPLACE "[ \n]+" " " flat "${out}")  # CMake wraps long messages
+  if(rc EQUAL 0 OR NOT flat MATCHES "${want}")
+    message(FATAL_ERROR "nnmodel_add_model(bad ${args}): expected a configure error "
+                        "matching [${want}], got exit ${rc}:\n${out}")
   endif()
+  message(STATUS "ok: nnmodel_add_model(bad ${args}) is refused: ${CMAKE_MATCH_0}")
 endfunction()
 
 # 1. A fresh work directory with private copies.
@@ -101,7 +124,7 @@ else()
   message(FATAL_ERROR "RunConsumer.cmake: give -DNNMODEL_DIR=... or -DPREFIX=...")
 endif()
 
-set(all mlp_v1 mlp_v2 lenet)
+set(all mlp_v1 mlp_v2 lenet mlp_gpu)
 if(CROSS)
   list(APPEND all mlp_arm64)
 endif()
@@ -122,6 +145,15 @@ if(NOT linked)
   message(FATAL_ERROR "first build: consumer_app was not linked")
 endif()
 run_app()
+step("misused CUDA arguments stop the configure")
+expect_configure_error("CUDA_ARCHS 80 90"
+  "CUDA_ARCHS is given but TARGETS \\(cpu\\) has no cuda")
+expect_configure_error("TARGETS cpu cuda CUDA_ARCHS 80 sm90"
+  "CUDA_ARCHS value 'sm90' is not a CUDA architecture")
+expect_configure_error("TARGETS cpu CUDA_PATH /usr/local/cuda"
+  "CUDA_PATH is given but TARGETS \\(cpu\\) has no cuda")
+expect_configure_error("TARGETS cpu cuda TRIPLE aarch64-linux-gnu"
+  "TARGETS cuda needs an x86_64 TRIPLE")
 
 # 3.
 if(CROSS)
