@@ -4,6 +4,7 @@
  * (Debian's build, libgomp); each kernel runs with the context's num_threads
  * and leaves the calling thread's OpenMP setting as it found it. */
 #include "context_internal.h"
+#include "conv_direct.h"
 #include "nnmodel/kernels.h"
 
 #include <oneapi/dnnl/dnnl.h>
@@ -274,6 +275,10 @@ int nnm_kernel_workspace_bytes(const int64_t *desc, int64_t *bytes, char *error,
   }
   *bytes = scratch_bytes(pd);
   dnnl_primitive_desc_destroy(pd);
+  /* Room for either: the machine that runs the model picks (create_kernel). */
+  int64_t direct = conv_direct_workspace_bytes(desc);
+  if (direct > *bytes)
+    *bytes = direct;
   return 0;
 }
 
@@ -285,6 +290,7 @@ int nnm_kernel_workspace_bytes(const int64_t *desc, int64_t *bytes, char *error,
  * the sets whenever their layouts agree (they normally do). */
 typedef struct shared_kernel {
   int64_t kind, sum_bytes;
+  conv_direct *direct; /* the runtime's own kernel instead of a primitive */
   dnnl_primitive_t primitive;
   dnnl_memory_desc_t src_md, dst_md, scratch_md;
   dnnl_memory_t weights, bias; /* weights reordered once; bias wraps the constant */
@@ -310,6 +316,7 @@ static pthread_mutex_t g_models_lock = PTHREAD_MUTEX_INITIALIZER;
 static void free_set(kernel_set *set, int32_t count) {
   for (int32_t i = 0; i < count; ++i) {
     shared_kernel *k = &set->k[i];
+    conv_direct_destroy(k->direct);
     if (k->primitive)
       dnnl_primitive_destroy(k->primitive);
     if (k->weights && k->owns_weights)
@@ -375,9 +382,14 @@ static dnnl_status_t create_kernel(dnnl_engine_t engine, const nnm_kernel_entry 
   plain_mds m;
   dnnl_primitive_desc_t pd = NULL;
   dnnl_status_t s;
+  k->kind = e->desc[NNM_KW_KIND];
+  int64_t direct = conv_direct_workspace_bytes(e->desc);
+  if (direct >= 0 && direct <= e->workspace_bytes && conv_direct_fast_here()) {
+    k->direct = conv_direct_create(e->desc, (const float *)e->weights, (const float *)e->bias);
+    return k->direct ? dnnl_success : dnnl_out_of_memory;
+  }
   if ((s = describe(e->desc, &m)) || (s = make_pd(engine, e->desc, &m, &pd)))
     return s;
-  k->kind = e->desc[NNM_KW_KIND];
   k->src_md = m.src;
   k->dst_md = m.dst;
   k->scratch_bytes = scratch_bytes(pd);
@@ -519,6 +531,8 @@ static void release(void *p) {
 static dnnl_status_t bind_kernel(dnnl_engine_t engine, const shared_kernel *sk,
                                  int64_t reserved, context_kernel *k) {
   dnnl_status_t s;
+  if (sk->direct)
+    return dnnl_success; /* runs on the arena alone */
   if ((s = dnnl_memory_create(&k->src, &sk->src_md, engine, DNNL_MEMORY_NONE)) ||
       (s = dnnl_memory_create(&k->dst, &sk->dst_md, engine, DNNL_MEMORY_NONE)))
     return s;
@@ -582,6 +596,10 @@ void nnm_kernel_run(nnm_context *ctx, int32_t index, const void *src, const void
   }
   const shared_kernel *sk = &ck->set->k[index];
   context_kernel *k = &ck->k[index];
+  if (sk->direct) {
+    conv_direct_run(ctx, sk->direct, (const float *)src, (float *)dst, workspace);
+    return;
+  }
   if (sk->sum_bytes && sum != dst)
     memcpy(dst, sum, (size_t)sk->sum_bytes); /* the sum post-op adds what dst holds */
   dnnl_status_t s = dnnl_memory_set_data_handle_v2(k->src, (void *)src, ck->stream);

@@ -7,7 +7,9 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -156,6 +158,111 @@ TEST(Kernels, WorkspaceOfAConvolution) {
   EXPECT_NE(std::strstr(why, "oneDNN"), nullptr) << why;
   desc[NNM_KW_KIND] = 42; // unknown kind
   EXPECT_EQ(nnm_kernel_workspace_bytes(desc, &bytes, nullptr, 0), -1);
+}
+
+namespace {
+
+/// One single-input-channel convolution of the kernel table against a plain
+/// loop nest: the runtime runs these with its own kernel (conv_direct.c) where
+/// the machine has AVX-512 and with oneDNN elsewhere; both must agree.
+struct OneChannelConv {
+  int64_t n, h, w, oc, kh, kw, sh, dh, pads[4];
+  int64_t post; // 0 none, else NNM_POST_RELU / NNM_POST_CLIP
+  double alpha, beta;
+};
+
+int64_t bitsOf(double d) {
+  int64_t b;
+  std::memcpy(&b, &d, sizeof b);
+  return b;
+}
+
+void checkOneChannelConv(const OneChannelConv &c, int threads) {
+  const int64_t oh = (c.h + c.pads[0] + c.pads[2] - c.dh * (c.kh - 1) - 1) / c.sh + 1;
+  const int64_t ow = c.w + c.pads[1] + c.pads[3] - c.kw + 1;
+  int64_t desc[NNM_KW_COUNT] = {};
+  desc[NNM_KW_KIND] = NNM_KERNEL_CONV2D;
+  const int64_t src[4] = {c.n, 1, c.h, c.w}, wd[4] = {c.oc, 1, c.kh, c.kw},
+                dst[4] = {c.n, c.oc, oh, ow};
+  std::memcpy(desc + NNM_KW_SRC, src, sizeof src);
+  std::memcpy(desc + NNM_KW_WEIGHTS, wd, sizeof wd);
+  std::memcpy(desc + NNM_KW_DST, dst, sizeof dst);
+  desc[NNM_KW_STRIDES] = c.sh;
+  desc[NNM_KW_STRIDES + 1] = 1;
+  desc[NNM_KW_DILATIONS] = c.dh;
+  desc[NNM_KW_DILATIONS + 1] = 1;
+  std::memcpy(desc + NNM_KW_PADS, c.pads, sizeof c.pads);
+  desc[NNM_KW_GROUPS] = 1;
+  desc[NNM_KW_FLAGS] = NNM_KF_BIAS;
+  if (c.post) {
+    desc[NNM_KW_NUM_POST] = 1;
+    desc[NNM_KW_POST] = c.post;
+    desc[NNM_KW_POST + 1] = bitsOf(c.alpha);
+    desc[NNM_KW_POST + 2] = bitsOf(c.beta);
+  }
+  int64_t workspace = -1;
+  ASSERT_EQ(nnm_kernel_workspace_bytes(desc, &workspace, nullptr, 0), 0);
+
+  uint32_t seed = 12345u + uint32_t(c.oc * 7 + c.kh);
+  auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return float(int32_t(seed >> 8) % 2001 - 1000) / 1000.0f;
+  };
+  std::vector<float> x(size_t(c.n * c.h * c.w)), weights(size_t(c.oc * c.kh * c.kw)),
+      bias(size_t(c.oc)), y(size_t(c.n * oh * ow * c.oc), -7.0f);
+  for (auto *v : {&x, &weights, &bias})
+    for (float &f : *v)
+      f = next();
+
+  nnm_context *ctx = contextWithThreads(threads);
+  ASSERT_NE(ctx, nullptr);
+  void *slot = nullptr;
+  nnm_kernel_entry entry = {desc, weights.data(), bias.data(), workspace};
+  ASSERT_EQ(nnm_kernels_attach(ctx, &slot, &entry, 1), NNM_OK);
+  std::vector<float> scratch(size_t(workspace / 4 + 64));
+  void *ws = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) &
+                                      ~uintptr_t(63));
+  nnm_kernel_run(ctx, 0, x.data(), nullptr, y.data(), ws);
+  EXPECT_EQ(nnm_context_take_status(ctx), NNM_OK);
+  nnm_context_destroy(ctx);
+
+  double worst = 0;
+  for (int64_t b = 0; b < c.n; ++b)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        for (int64_t o = 0; o < c.oc; ++o) {
+          double acc = bias[size_t(o)];
+          for (int64_t u = 0; u < c.kh; ++u)
+            for (int64_t v = 0; v < c.kw; ++v) {
+              int64_t yy = i * c.sh - c.pads[0] + u * c.dh, xx = j - c.pads[1] + v;
+              if (yy >= 0 && yy < c.h && xx >= 0 && xx < c.w)
+                acc += double(x[size_t((b * c.h + yy) * c.w + xx)]) *
+                       weights[size_t((o * c.kh + u) * c.kw + v)];
+            }
+          if (c.post == NNM_POST_RELU)
+            acc = acc < 0 ? acc * c.alpha : acc;
+          else if (c.post == NNM_POST_CLIP)
+            acc = std::min(std::max(acc, c.alpha), c.beta);
+          float got = y[size_t(((b * oh + i) * ow + j) * c.oc + o)];
+          worst = std::max(worst, std::abs(double(got) - acc));
+        }
+  EXPECT_LT(worst, 1e-4) << "oc " << c.oc << " kernel " << c.kh << "x" << c.kw << " threads "
+                         << threads;
+}
+
+} // namespace
+
+TEST(Kernels, SingleChannelConvolutionsMatchAPlainLoop) {
+  const OneChannelConv cases[] = {
+      {2, 28, 28, 6, 5, 5, 1, 1, {2, 2, 2, 2}, NNM_POST_RELU, 0.0, 0.0},    // lenet's first
+      {1, 9, 37, 3, 3, 4, 2, 2, {1, 0, 2, 3}, NNM_POST_RELU, 0.1, 0.0},     // leaky, strided
+      {1, 16, 16, 8, 1, 1, 1, 1, {0, 0, 0, 0}, NNM_POST_CLIP, 0.0, 0.5},    // 1x1, clip
+      {3, 4, 5, 1, 3, 3, 1, 1, {1, 1, 1, 1}, 0, 0.0, 0.0},                  // narrower than a vector
+      {1, 20, 40, 16, 3, 3, 1, 1, {1, 1, 1, 1}, NNM_POST_RELU, 0.0, 0.0},   // 16 channels: oneDNN
+  };
+  for (const OneChannelConv &c : cases)
+    for (int threads : {1, 2})
+      checkOneChannelConv(c, threads);
 }
 
 TEST(Kernels, MisuseIsReportedNotFollowed) {
