@@ -43,7 +43,7 @@ def main():
         peak = usage.ru_maxrss * 1024
         lib = os.path.getsize(os.path.join(work, "out", "libvgg19.a"))
         with open(os.path.join(work, "out", "vgg19.json")) as f:
-            weight_bytes = json.load(f)["weight_bytes"]
+            weight_bytes = json.load(f)["targets"][0]["weight_bytes"]
     budget = 3 * weight_bytes + 2**30
     mib = 2**20
     print(f"vgg19 --kernels {args.kernels}: weights {weight_bytes / mib:.0f} MiB, "

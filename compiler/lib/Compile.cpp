@@ -139,6 +139,12 @@ bool resolveTargets(const CompileOptions &o, std::vector<TargetJob> &jobs,
     job.target.backend = backend->name();
     jobs.push_back(std::move(job));
   }
+  bool cuda = std::any_of(jobs.begin(), jobs.end(),
+                          [](const TargetJob &j) { return j.target.backend == "cuda"; });
+  if (!cuda && !o.cudaArchs.empty())
+    errors.push_back("--cuda-arch applies to --target cuda, which was not asked for");
+  if (!cuda && !o.cudaPath.empty())
+    errors.push_back("--cuda-path applies to --target cuda, which was not asked for");
   if (errors.empty() && jobs.size() > 1 && o.emit != EmitKind::Lib && o.emit != EmitKind::Obj)
     errors.push_back("--emit onnx-mlir, linalg and llvm show one target's code: pass one "
                      "--target");
@@ -149,8 +155,10 @@ bool resolveTargets(const CompileOptions &o, std::vector<TargetJob> &jobs,
     t.triple = o.targetTriple;
     t.cpu = o.cpu;
     t.kernels = o.kernels;
-    t.deviceArchs = o.cudaArchs;
-    t.cudaPath = o.cudaPath;
+    if (t.backend == "cuda") { // the device options of --cuda-arch and --cuda-path
+      t.deviceArchs = o.cudaArchs;
+      t.cudaPath = o.cudaPath;
+    }
     t.libraryTag = i == 0 ? "" : t.backend;
     std::string error;
     if (!jobs[i].backend->resolveTarget(t, error)) {
