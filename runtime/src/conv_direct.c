@@ -16,15 +16,19 @@
 enum { VL = 16, OCB = 8 };
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 typedef int32_t vi __attribute__((vector_size(VL * sizeof(int32_t))));
+typedef float v8 __attribute__((vector_size(OCB * sizeof(float))));
 
 /* Past this many multiply-adds per image oneDNN's threading and blocking win. */
 #define DIRECT_MAX_MACS (4LL << 20)
+/* Below this many multiply-adds per image, waking a second thread costs more
+ * than it saves: the rows run on the calling thread. */
+#define DIRECT_SERIAL_MACS (1LL << 20)
 /* The padded plane lives in the arena; keep it small. */
 #define DIRECT_MAX_PLANE_BYTES (1LL << 20)
 
 struct conv_direct {
   int64_t n, h, w, oc, kh, kw, oh, ow, sh, dh, pt, pl;
-  int64_t ph, pw;
+  int64_t ph, pw, macs;
   int npost;
   int64_t post_kind[NNM_MAX_POST];
   float post_a[NNM_MAX_POST], post_b[NNM_MAX_POST];
@@ -87,6 +91,7 @@ conv_direct *conv_direct_create(const int64_t *d, const float *weights, const fl
   k->sh = d[NNM_KW_STRIDES], k->dh = d[NNM_KW_DILATIONS];
   k->pt = d[NNM_KW_PADS], k->pl = d[NNM_KW_PADS + 1];
   plane_dims(d, &k->ph, &k->pw);
+  k->macs = k->oc * k->oh * k->ow * k->kh * k->kw;
   k->npost = (int)d[NNM_KW_NUM_POST];
   for (int i = 0; i < k->npost; ++i) {
     const int64_t *p = d + NNM_KW_POST + 3 * i;
@@ -174,8 +179,10 @@ static inline __attribute__((always_inline)) void transpose8x16(const vf a[OCB],
     }
 }
 
+/* The loop nest for `ocn` output channels, a constant after inlining, so
+ * only real channels cost multiply-adds. */
 static inline __attribute__((always_inline)) void rows_body(const rows_job *job, int64_t lo,
-                                                            int64_t hi) {
+                                                            int64_t hi, const int ocn) {
   const conv_direct *k = job->k;
   const int64_t kh = k->kh, kw = k->kw, pw = k->pw, oc = k->oc;
   for (int64_t oh = lo; oh < hi; ++oh) {
@@ -183,50 +190,72 @@ static inline __attribute__((always_inline)) void rows_body(const rows_job *job,
     for (int64_t ow0 = 0; ow0 < k->ow; ow0 += VL) {
       vf acc[OCB];
       for (int o = 0; o < OCB; ++o)
-        acc[o] = splat(k->bias[o]);
+        acc[o] = splat(k->bias[o]); /* zero past ocn */
       const float *wk = k->weights;
       for (int64_t i = 0; i < kh; ++i) {
         const float *row = job->plane + (oh * k->sh + i * k->dh) * pw + ow0;
         for (int64_t j = 0; j < kw; ++j, wk += OCB) {
           vf v = vload(row + j);
-          for (int o = 0; o < OCB; ++o)
+          for (int o = 0; o < ocn; ++o)
             acc[o] += v * wk[o];
         }
       }
       for (int p = 0; p < k->npost; ++p) {
         vf a = splat(k->post_a[p]), zero = splat(0.0f);
-        for (int o = 0; o < OCB; ++o)
+        for (int o = 0; o < ocn; ++o)
           acc[o] = k->post_kind[p] == NNM_POST_RELU
                        ? vmax(acc[o], zero) + a * vmin(acc[o], zero)
                        : vmin(vmax(acc[o], a), splat(k->post_b[p]));
       }
-      vf cols2[OCB];
-      transpose8x16(acc, cols2);
-      float tile[VL][OCB]; /* [column][channel] */
-      memcpy(tile, cols2, sizeof tile);
+      vf pairs[OCB]; /* pairs[i]: columns 2i and 2i+1, 8 channels each */
+      transpose8x16(acc, pairs);
       int64_t cols = k->ow - ow0 < VL ? k->ow - ow0 : VL;
       float *o0 = out + ow0 * oc;
-      /* Eight channels per column, in column order, while they stay inside the
-         block: the part past `oc` lands on later columns, written after it.
-         The columns at the end of the block get exactly `oc`. */
-      int64_t c = 0;
-      for (; c * oc + OCB <= cols * oc; ++c)
-        memcpy(o0 + c * oc, tile[c], OCB * sizeof(float));
-      for (; c < cols; ++c)
-        memcpy(o0 + c * oc, tile[c], (size_t)oc * sizeof(float));
+      /* Eight channels per column, in column order, straight from registers,
+         while they stay inside the block: the part past `oc` lands on later
+         columns, written after it. The columns at the end get exactly `oc`. */
+#if defined(__clang__)
+#pragma clang loop unroll(full)
+#endif
+      for (int c = 0; c < VL; ++c) { /* unrolled: pairs[] stays in registers */
+        if (c >= cols)
+          break;
+        v8 col = c % 2 ? SHUF(pairs[c / 2], pairs[c / 2], 8, 9, 10, 11, 12, 13, 14, 15)
+                       : SHUF(pairs[c / 2], pairs[c / 2], 0, 1, 2, 3, 4, 5, 6, 7);
+        if (c * oc + OCB <= cols * oc) {
+          memcpy(o0 + c * oc, &col, sizeof col);
+        } else {
+          float last[OCB];
+          memcpy(last, &col, sizeof col);
+          memcpy(o0 + c * oc, last, (size_t)oc * sizeof(float));
+        }
+      }
     }
   }
 }
 
+/* One instance of the loop nest per channel count. */
+#define ROWS_BY_CHANNELS(job, lo, hi)                                                           \
+  switch ((job)->k->oc) {                                                                      \
+  case 1: rows_body(job, lo, hi, 1); break;                                                    \
+  case 2: rows_body(job, lo, hi, 2); break;                                                    \
+  case 3: rows_body(job, lo, hi, 3); break;                                                    \
+  case 4: rows_body(job, lo, hi, 4); break;                                                    \
+  case 5: rows_body(job, lo, hi, 5); break;                                                    \
+  case 6: rows_body(job, lo, hi, 6); break;                                                    \
+  case 7: rows_body(job, lo, hi, 7); break;                                                    \
+  default: rows_body(job, lo, hi, 8); break;                                                   \
+  }
+
 #if defined(__x86_64__)
 __attribute__((target("avx512f,avx512vl,fma"))) static void rows_avx512(void *args, int64_t lo,
                                                                          int64_t hi) {
-  rows_body((const rows_job *)args, lo, hi);
+  ROWS_BY_CHANNELS((const rows_job *)args, lo, hi)
 }
 #endif
 
 static void rows_generic(void *args, int64_t lo, int64_t hi) {
-  rows_body((const rows_job *)args, lo, hi);
+  ROWS_BY_CHANNELS((const rows_job *)args, lo, hi)
 }
 
 int conv_direct_fast_here(void) {
@@ -258,6 +287,9 @@ void conv_direct_run(nnm_context *ctx, const conv_direct *k, const float *src, f
                (size_t)(k->w + k->pl <= k->pw ? k->w : k->pw - k->pl) * sizeof(float));
     }
     rows_job job = {k, plane, dst, n};
-    nnm_parallel_for(ctx, rows, &job, k->oh);
+    if (k->macs < DIRECT_SERIAL_MACS)
+      rows(&job, 0, k->oh);
+    else
+      nnm_parallel_for(ctx, rows, &job, k->oh);
   }
 }

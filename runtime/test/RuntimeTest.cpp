@@ -258,6 +258,7 @@ TEST(Kernels, SingleChannelConvolutionsMatchAPlainLoop) {
       {1, 9, 37, 3, 3, 4, 2, 2, {1, 0, 2, 3}, NNM_POST_RELU, 0.1, 0.0},     // leaky, strided
       {1, 16, 16, 8, 1, 1, 1, 1, {0, 0, 0, 0}, NNM_POST_CLIP, 0.0, 0.5},    // 1x1, clip
       {3, 4, 5, 1, 3, 3, 1, 1, {1, 1, 1, 1}, 0, 0.0, 0.0},                  // narrower than a vector
+      {1, 100, 100, 8, 5, 5, 1, 1, {2, 2, 2, 2}, NNM_POST_RELU, 0.0, 0.0},  // 2M MACs: threads
       {1, 20, 40, 16, 3, 3, 1, 1, {1, 1, 1, 1}, NNM_POST_RELU, 0.0, 0.0},   // 16 channels: oneDNN
   };
   for (const OneChannelConv &c : cases)
