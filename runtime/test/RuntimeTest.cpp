@@ -266,6 +266,80 @@ TEST(Kernels, SingleChannelConvolutionsMatchAPlainLoop) {
       checkOneChannelConv(c, threads);
 }
 
+namespace {
+
+/// A channels-last max pool of the kernel table against a plain loop nest:
+/// windows clipped to the image, padding never wins.
+struct MaxPoolCase {
+  int64_t n, c, h, w, kh, kw, sh, sw, dh, dw, pads[4];
+};
+
+void checkMaxPool(const MaxPoolCase &p) {
+  const int64_t oh = (p.h + p.pads[0] + p.pads[2] - p.dh * (p.kh - 1) - 1) / p.sh + 1;
+  const int64_t ow = (p.w + p.pads[1] + p.pads[3] - p.dw * (p.kw - 1) - 1) / p.sw + 1;
+  int64_t desc[NNM_KW_COUNT] = {};
+  desc[NNM_KW_KIND] = NNM_KERNEL_POOL2D;
+  const int64_t src[4] = {p.n, p.c, p.h, p.w}, win[4] = {p.kh, p.kw, 0, 0},
+                dst[4] = {p.n, p.c, oh, ow};
+  std::memcpy(desc + NNM_KW_SRC, src, sizeof src);
+  std::memcpy(desc + NNM_KW_WEIGHTS, win, sizeof win);
+  std::memcpy(desc + NNM_KW_DST, dst, sizeof dst);
+  desc[NNM_KW_STRIDES] = p.sh;
+  desc[NNM_KW_STRIDES + 1] = p.sw;
+  desc[NNM_KW_DILATIONS] = p.dh;
+  desc[NNM_KW_DILATIONS + 1] = p.dw;
+  std::memcpy(desc + NNM_KW_PADS, p.pads, sizeof p.pads);
+  desc[NNM_KW_GROUPS] = NNM_POOL_MAX;
+  int64_t workspace = -1;
+  ASSERT_EQ(nnm_kernel_workspace_bytes(desc, &workspace, nullptr, 0), 0);
+  std::vector<float> x(size_t(p.n * p.h * p.w * p.c)), y(size_t(p.n * oh * ow * p.c), 9.0f);
+  uint32_t seed = 777u + uint32_t(p.c);
+  for (float &f : x) {
+    seed = seed * 1664525u + 1013904223u;
+    f = float(int32_t(seed >> 8) % 2001 - 1000) / 100.0f;
+  }
+  nnm_context *ctx = contextWithThreads(1);
+  ASSERT_NE(ctx, nullptr);
+  void *slot = nullptr;
+  nnm_kernel_entry entry = {desc, nullptr, nullptr, workspace};
+  ASSERT_EQ(nnm_kernels_attach(ctx, &slot, &entry, 1), NNM_OK);
+  std::vector<float> scratch(size_t(workspace / 4 + 64));
+  void *ws = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) &
+                                      ~uintptr_t(63));
+  nnm_kernel_run(ctx, 0, x.data(), nullptr, y.data(), ws);
+  EXPECT_EQ(nnm_context_take_status(ctx), NNM_OK);
+  nnm_context_destroy(ctx);
+  int wrong = 0;
+  for (int64_t b = 0; b < p.n; ++b)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j)
+        for (int64_t ch = 0; ch < p.c; ++ch) {
+          float best = -1e30f;
+          for (int64_t u = 0; u < p.kh; ++u)
+            for (int64_t v = 0; v < p.kw; ++v) {
+              int64_t yy = i * p.sh - p.pads[0] + u * p.dh, xx = j * p.sw - p.pads[1] + v * p.dw;
+              if (yy >= 0 && yy < p.h && xx >= 0 && xx < p.w)
+                best = std::max(best, x[size_t(((b * p.h + yy) * p.w + xx) * p.c + ch)]);
+            }
+          wrong += y[size_t(((b * oh + i) * ow + j) * p.c + ch)] != best;
+        }
+  EXPECT_EQ(wrong, 0) << "channels " << p.c << " window " << p.kh << "x" << p.kw;
+}
+
+} // namespace
+
+TEST(Kernels, MaxPoolsMatchAPlainLoop) {
+  const MaxPoolCase cases[] = {
+      {1, 6, 28, 28, 2, 2, 2, 2, 1, 1, {0, 0, 0, 0}},  // lenet's pools
+      {2, 16, 10, 10, 2, 2, 2, 2, 1, 1, {0, 0, 0, 0}},
+      {1, 3, 15, 15, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}},  // padded, overlapping
+      {1, 4, 9, 11, 2, 3, 1, 2, 2, 1, {0, 1, 1, 0}},   // dilated, uneven pads
+      {1, 32, 12, 12, 2, 2, 2, 2, 1, 1, {0, 0, 0, 0}}, // whole channel blocks
+  };
+  for (const MaxPoolCase &c : cases)
+    checkMaxPool(c);
+}
+
 TEST(Kernels, MisuseIsReportedNotFollowed) {
   nnm_context *ctx = contextWithThreads(1);
   ASSERT_NE(ctx, nullptr);
