@@ -12,6 +12,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 enum { VL = 16, OCB = 8 };
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
@@ -29,6 +32,7 @@ typedef float v8 __attribute__((vector_size(OCB * sizeof(float))));
 struct conv_direct {
   int64_t n, h, w, oc, kh, kw, oh, ow, sh, dh, pt, pl;
   int64_t ph, pw, macs;
+  int avx512; /* conv_direct_fast_here() when created */
   int npost;
   int64_t post_kind[NNM_MAX_POST];
   float post_a[NNM_MAX_POST], post_b[NNM_MAX_POST];
@@ -92,6 +96,7 @@ conv_direct *conv_direct_create(const int64_t *d, const float *weights, const fl
   k->pt = d[NNM_KW_PADS], k->pl = d[NNM_KW_PADS + 1];
   plane_dims(d, &k->ph, &k->pw);
   k->macs = k->oc * k->oh * k->ow * k->kh * k->kw;
+  k->avx512 = conv_direct_fast_here();
   k->npost = (int)d[NNM_KW_NUM_POST];
   for (int i = 0; i < k->npost; ++i) {
     const int64_t *p = d + NNM_KW_POST + 3 * i;
@@ -258,26 +263,36 @@ static void rows_generic(void *args, int64_t lo, int64_t hi) {
   ROWS_BY_CHANNELS((const rows_job *)args, lo, hi)
 }
 
+/* AVX-512F in the CPU and its registers enabled by the OS. CPUID directly:
+ * __builtin_cpu_supports needs libgcc's __cpu_model, which a shared object
+ * linked without it (nnmodel run's) cannot reach. */
 int conv_direct_fast_here(void) {
 #if defined(__x86_64__)
-  return __builtin_cpu_supports("avx512f");
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) ||
+      !__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX512F))
+    return 0;
+  unsigned lo, hi;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (lo & 0xe6) == 0xe6; /* SSE, AVX, opmask, ZMM0-15 and ZMM16-31 state */
 #else
   return 0;
 #endif
 }
 
-static nnm_task pick_rows(void) {
+static nnm_task pick_rows(const conv_direct *k) {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f"))
+  if (k->avx512)
     return rows_avx512;
 #endif
+  (void)k;
   return rows_generic;
 }
 
 void conv_direct_run(nnm_context *ctx, const conv_direct *k, const float *src, float *dst,
                      void *workspace) {
   float *plane = (float *)workspace;
-  nnm_task rows = pick_rows();
+  nnm_task rows = pick_rows(k);
   for (int64_t n = 0; n < k->n; ++n) {
     memset(plane, 0, (size_t)(k->ph * k->pw) * sizeof(float));
     for (int64_t y = 0; y < k->h; ++y) {
