@@ -99,6 +99,51 @@ struct FoldTransposePair : OnnxPattern {
   }
 };
 
+// Transpose(x, p) -> Reshape(x) when p only moves dimensions of size 1: the
+//   elements keep their order (NCHW -> NHWC of one channel, say), so no copy
+struct TransposeOfUnitDimsToReshape : OnnxPattern {
+  explicit TransposeOfUnitDimsToReshape(MLIRContext *ctx) : OnnxPattern("Transpose", ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+    auto out = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!in || !out || !in.hasStaticShape() || !out.hasStaticShape())
+      return failure();
+    // Pairs of transposes are FoldTransposePair's: leave them to it.
+    auto isTranspose = [&](Operation *o) { return o && o->getName() == op->getName(); };
+    if (isTranspose(op->getOperand(0).getDefiningOp()) ||
+        llvm::any_of(op->getUsers(), isTranspose))
+      return failure();
+    int64_t rank = in.getRank();
+    SmallVector<int64_t> perm;
+    if (auto p = OnnxNode(op).getInts("perm"))
+      perm.assign(p->begin(), p->end());
+    else
+      for (int64_t i = rank - 1; i >= 0; --i)
+        perm.push_back(i);
+    if (int64_t(perm.size()) != rank)
+      return failure();
+    int64_t previous = -1;
+    for (int64_t axis : perm) {
+      if (axis < 0 || axis >= rank)
+        return failure();
+      if (in.getDimSize(axis) == 1)
+        continue;
+      if (axis < previous)
+        return failure(); // a real reordering
+      previous = axis;
+    }
+    auto shapeType = RankedTensorType::get({rank}, rewriter.getI64Type());
+    Value shape = arith::ConstantOp::create(
+        rewriter, op->getLoc(), shapeType, DenseElementsAttr::get(shapeType, out.getShape()));
+    auto reshape = onnx_to_linalg::buildOnnxOp(rewriter, op->getLoc(), "Reshape", 14,
+                                               {op->getOperand(0), shape}, {});
+    if (failed(reshape) || (*reshape)->getResult(0).getType() != out)
+      return failure();
+    rewriter.replaceOp(op, (*reshape)->getResults());
+    return success();
+  }
+};
+
 /// The f32 constant behind `v`, when it is one.
 DenseElementsAttr f32Constant(Value v) {
   DenseElementsAttr c;
@@ -256,7 +301,8 @@ struct OnnxOptimizePass : impl::OnnxOptimizeBase<OnnxOptimizePass> {
 } // namespace
 
 void populateOnnxRewritePatterns(RewritePatternSet &patterns) {
-  patterns.add<DropIdentity, FoldTransposePair, FoldBatchNormIntoConv, FoldTransposeIntoMatMul>(
+  patterns.add<DropIdentity, FoldTransposePair, TransposeOfUnitDimsToReshape,
+               FoldBatchNormIntoConv, FoldTransposeIntoMatMul>(
       patterns.getContext());
 }
 

@@ -99,3 +99,25 @@ func.func @batched_kept(%a: tensor<2x4x8xf32>, %b: tensor<2x16x8xf32>) -> tensor
   %0 = "onnx.MatMul"(%a, %t) {onnx.opset = 14 : i64} : (tensor<2x4x8xf32>, tensor<2x8x16xf32>) -> tensor<2x4x16xf32>
   return %0 : tensor<2x4x16xf32>
 }
+
+// -----
+
+// A Transpose that only moves dimensions of size 1 keeps the element order: a
+// Reshape, no copy. A real reordering stays a Transpose.
+// CHECK-LABEL: func.func @unit_dims
+// CHECK-NOT: onnx.Transpose
+// CHECK: "onnx.Reshape"(%arg0, %{{.*}}) {{.*}}: (tensor<1x1x28x28xf32>, tensor<4xi64>) -> tensor<1x28x28x1xf32>
+func.func @unit_dims(%x: tensor<1x1x28x28xf32>) -> tensor<1x28x28x1xf32> {
+  %0 = "onnx.Transpose"(%x) {perm = array<i64: 0, 2, 3, 1>, onnx.opset = 14 : i64} : (tensor<1x1x28x28xf32>) -> tensor<1x28x28x1xf32>
+  return %0 : tensor<1x28x28x1xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @real_reorder
+// CHECK: onnx.Transpose
+// CHECK-NOT: onnx.Reshape
+func.func @real_reorder(%x: tensor<1x16x5x5xf32>) -> tensor<1x5x5x16xf32> {
+  %0 = "onnx.Transpose"(%x) {perm = array<i64: 0, 2, 3, 1>, onnx.opset = 14 : i64} : (tensor<1x16x5x5xf32>) -> tensor<1x5x5x16xf32>
+  return %0 : tensor<1x5x5x16xf32>
+}
