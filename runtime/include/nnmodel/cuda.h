@@ -26,6 +26,9 @@ typedef struct nnm_cuda_options {
                              NULL = the device's legacy default stream */
   void *arena;          /**< caller-provided device memory, or NULL to allocate */
   size_t arena_bytes;   /**< size of `arena` when it is given */
+  int32_t allow_tf32;   /**< cuBLAS may round matrix products' inputs to TF32 on
+                             tensor cores (faster, 10-bit mantissa); default 0:
+                             plain f32 */
 } nnm_cuda_options;
 
 NNM_API void nnm_cuda_options_init(nnm_cuda_options *options);
@@ -96,6 +99,30 @@ NNM_API void nnm_cuda_synchronize(nnm_cuda_context *context);
 /** Restores the calling thread's CUDA context and returns the first failure
  *  since nnm_cuda_begin (NNM_OK when none). */
 NNM_API nnm_status nnm_cuda_end(nnm_cuda_context *context);
+
+/*---- cuBLAS, for models whose matrix products are library calls -----------*/
+
+/** Flags of nnm_cuda_gemm. */
+enum { NNM_GEMM_TRANS_A = 1, NNM_GEMM_TRANS_B = 2 };
+
+/** Gives the context a cuBLAS handle bound to its stream, with a device
+ *  workspace of its own, both made here and never per run (so runs stay
+ *  capturable into a CUDA graph). The generated create calls it for models
+ *  with library GEMMs. cuBLAS (libcublas.so.13, or the library that
+ *  NNM_CUBLAS_LIBRARY names) is opened with dlopen once per process; where it
+ *  is missing this returns NNM_NO_DEVICE. Honours options.allow_tf32. */
+NNM_API nnm_status nnm_cuda_blas_attach(nnm_cuda_context *context);
+
+/** Enqueues, between nnm_cuda_begin and nnm_cuda_end, `batch` products
+ *  C = op(A) op(B) of row-major f32 matrices through cuBLAS: op(A) is m x k (A
+ *  stored k x m with NNM_GEMM_TRANS_A), op(B) is k x n (B stored n x k with
+ *  NNM_GEMM_TRANS_B), C is m x n, dense. stride_a and stride_b count the
+ *  elements from one batch's A or B to the next (0: one matrix for every
+ *  batch); C's is m * n. Device pointers. A failure (or a context without
+ *  nnm_cuda_blas_attach) is kept in the context, as a launch's is. */
+NNM_API void nnm_cuda_gemm(nnm_cuda_context *context, int64_t batch, int64_t m, int64_t n,
+                           int64_t k, int64_t flags, int64_t stride_a, int64_t stride_b,
+                           const void *a, const void *b, void *c);
 
 #ifdef __cplusplus
 } /* extern "C" */
