@@ -9,16 +9,20 @@
  * the loaded module, its functions, the weights in device memory) lives in a
  * list hanging off the model's slot, keyed by device ordinal, under one
  * global lock. A run (begin, launch, copy, synchronize, end) only enqueues
- * work: it never allocates and never waits, so it can be graph-captured. */
+ * work: it never allocates and never waits, so it can be graph-captured.
+ * cuBLAS, for models whose matrix products are library calls, is added to a
+ * context by cuda_blas.c (the context's layout: cuda_internal.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* secure_getenv */
 #endif
 #include "nnmodel/cuda.h"
 
 #include "cuda_driver_types.h"
+#include "cuda_internal.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +72,7 @@ static pthread_once_t g_driver_once = PTHREAD_ONCE_INIT;
 
 /* POSIX lets a dlsym result be converted to a function pointer; going through
  * memcpy keeps -Wpedantic quiet about the object-to-function cast. */
-static int resolve(void *library, const char *name, void *fn_slot) {
+int cuda_resolve(void *library, const char *name, void *fn_slot) {
   void *p = dlsym(library, name);
   if (!p)
     return 0;
@@ -77,7 +81,7 @@ static int resolve(void *library, const char *name, void *fn_slot) {
 }
 
 static int resolve_all(void *library) {
-#define NNM_RESOLVE(name) resolve(library, #name, &g_cu.name)
+#define NNM_RESOLVE(name) cuda_resolve(library, #name, &g_cu.name)
   return NNM_RESOLVE(cuInit) && NNM_RESOLVE(cuDeviceGetCount) && NNM_RESOLVE(cuDeviceGet) &&
          NNM_RESOLVE(cuDeviceGetAttribute) && NNM_RESOLVE(cuDevicePrimaryCtxRetain) &&
          NNM_RESOLVE(cuDevicePrimaryCtxRelease_v2) && NNM_RESOLVE(cuCtxPushCurrent_v2) &&
@@ -118,7 +122,7 @@ static int driver_loaded(void) {
   return g_driver_ok;
 }
 
-static nnm_status status_of(CUresult r) {
+nnm_status cuda_status_of(CUresult r) {
   switch (r) {
   case CUDA_SUCCESS: return NNM_OK;
   case CUDA_ERROR_OUT_OF_MEMORY: return NNM_OUT_OF_MEMORY;
@@ -267,7 +271,7 @@ static nnm_status create_entry(const nnm_cuda_model *model, int32_t ordinal,
   return NNM_OK;
 fail:
   free_entry(e);
-  return status_of(r);
+  return cuda_status_of(r);
 }
 
 /* Finds or creates the model's entry for `ordinal` and takes a reference. */
@@ -305,18 +309,34 @@ static void release_entry(void **slot, device_entry *e) {
   pthread_mutex_unlock(&g_cuda_lock);
 }
 
-/*---- contexts ---------------------------------------------------------------*/
+/*---- contexts (struct nnm_cuda_context: cuda_internal.h) --------------------*/
 
-struct nnm_cuda_context {
-  device_entry *entry;
-  void **slot;
-  CUstream stream;     /* NULL: the legacy default stream */
-  CUdeviceptr arena;   /* 0 when the model needs no device scratch */
-  size_t staging_offset;
-  int owns_arena;
-  int pushed;          /* begin made the primary context current */
-  nnm_status status;   /* first failure since begin */
-};
+CUresult cuda_context_push(const nnm_cuda_context *context) {
+  return push(context->entry->primary);
+}
+
+void cuda_context_pop(void) { pop(); }
+
+CUresult cuda_mem_alloc(CUdeviceptr *ptr, size_t bytes) { return g_cu.cuMemAlloc_v2(ptr, bytes); }
+
+CUresult cuda_mem_free(CUdeviceptr ptr) { return g_cu.cuMemFree_v2(ptr); }
+
+/* The options as the caller's layout has them: a caller built against an
+ * older nnm_cuda_options (struct_size without allow_tf32) still works, and
+ * fields it does not have keep their defaults. Other sizes are refused. */
+#define NNM_CUDA_OPTIONS_V1_SIZE offsetof(nnm_cuda_options, allow_tf32)
+
+static int read_options(const nnm_cuda_options *options, nnm_cuda_options *out) {
+  nnm_cuda_options_init(out);
+  if (!options)
+    return 1;
+  size_t size = options->struct_size ? options->struct_size : sizeof *out;
+  if (size != sizeof *out && size != NNM_CUDA_OPTIONS_V1_SIZE)
+    return 0;
+  memcpy(out, options, size);
+  out->struct_size = sizeof *out;
+  return 1;
+}
 
 static size_t round_up(size_t n) {
   return (n + NNM_CUDA_ALIGNMENT - 1) / NNM_CUDA_ALIGNMENT * NNM_CUDA_ALIGNMENT;
@@ -353,14 +373,11 @@ nnm_status nnm_cuda_context_create(const nnm_cuda_model *model, void **slot,
   if (!out)
     return NNM_INVALID_ARGUMENT;
   *out = NULL;
-  nnm_cuda_options defaults;
-  nnm_cuda_options_init(&defaults);
-  if (!options)
-    options = &defaults;
-  if (!model || !slot || !model_is_valid(model) ||
-      (options->struct_size != 0 && options->struct_size != sizeof(nnm_cuda_options)) ||
-      options->device < 0)
+  nnm_cuda_options given;
+  if (!model || !slot || !model_is_valid(model) || !read_options(options, &given) ||
+      given.device < 0)
     return NNM_INVALID_ARGUMENT;
+  options = &given;
 
   /* The staging area starts at the next 256-byte boundary after the arena;
    * without one, the arena alone is needed. Sizes come from the compiler but
@@ -387,6 +404,7 @@ nnm_status nnm_cuda_context_create(const nnm_cuda_model *model, void **slot,
     return NNM_OUT_OF_MEMORY;
   ctx->slot = slot;
   ctx->stream = (CUstream)options->stream;
+  ctx->allow_tf32 = options->allow_tf32 != 0;
   ctx->staging_offset = staging_offset;
   nnm_status status = acquire_entry(model, slot, options->device, &ctx->entry);
   if (status != NNM_OK) {
@@ -404,7 +422,7 @@ nnm_status nnm_cuda_context_create(const nnm_cuda_model *model, void **slot,
     if (r != CUDA_SUCCESS) {
       release_entry(slot, ctx->entry);
       free(ctx);
-      return status_of(r);
+      return cuda_status_of(r);
     }
     ctx->owns_arena = 1;
   }
@@ -415,6 +433,7 @@ nnm_status nnm_cuda_context_create(const nnm_cuda_model *model, void **slot,
 void nnm_cuda_context_destroy(nnm_cuda_context *context) {
   if (!context)
     return;
+  cuda_blas_release(context);
   /* cuMemFree waits for work still using the arena, so destroying right after
    * an unsynchronised run is safe. */
   if (context->owns_arena && push(context->entry->primary) == CUDA_SUCCESS) {
@@ -443,9 +462,14 @@ void *nnm_cuda_context_weights(const nnm_cuda_context *context) {
 
 /* Keeps the first failure; later work of the same run is skipped, since it
  * would only read what the failed step did not write. */
+void cuda_context_fail(nnm_cuda_context *context, nnm_status status) {
+  if (status != NNM_OK && context->status == NNM_OK)
+    context->status = status;
+}
+
 static void record(nnm_cuda_context *context, CUresult r) {
-  if (r != CUDA_SUCCESS && context->status == NNM_OK)
-    context->status = status_of(r);
+  if (r != CUDA_SUCCESS)
+    cuda_context_fail(context, cuda_status_of(r));
 }
 
 /* A run starts clean, even when the previous one's caller returned early on

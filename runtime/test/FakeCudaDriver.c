@@ -184,6 +184,9 @@ typedef struct fake_cuda_state {
   void *last_stream;
 } fake_cuda_state;
 
+/* The calling thread's context depth, for the fake cuBLAS (FakeCublas.c). */
+int fake_cuda_depth(void) { return t_depth; }
+
 /* Takes void *: the C++ test spells the struct its own way, and
  * -fsanitize=function compares the types of caller and callee. */
 void fake_cuda_state_get(void *out) {

@@ -10,10 +10,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 TEST(Status, EveryCodeHasAName) {
@@ -409,6 +413,7 @@ TEST(CudaOptions, InitFillsTheDefaults) {
   EXPECT_EQ(o.stream, nullptr);
   EXPECT_EQ(o.arena, nullptr);
   EXPECT_EQ(o.arena_bytes, 0u);
+  EXPECT_EQ(o.allow_tf32, 0);
   nnm_cuda_options_init(nullptr); // harmless
 }
 
@@ -464,6 +469,8 @@ TEST(CudaNullContext, CallsAreHarmless) {
   nnm_cuda_copy_to_device(nullptr, reinterpret_cast<void *>(0x1000), host, sizeof host);
   nnm_cuda_copy_to_host(nullptr, host, reinterpret_cast<void *>(0x1000), sizeof host);
   nnm_cuda_synchronize(nullptr);
+  EXPECT_EQ(nnm_cuda_blas_attach(nullptr), NNM_INVALID_ARGUMENT);
+  nnm_cuda_gemm(nullptr, 1, 1, 1, 1, 0, 0, 0, host, host, host);
   nnm_cuda_context_destroy(nullptr);
   EXPECT_EQ(nnm_cuda_context_arena(nullptr), nullptr);
   EXPECT_EQ(nnm_cuda_context_staging(nullptr), nullptr);
@@ -732,6 +739,445 @@ TEST_F(CudaFake, ARunEnqueuesBetweenBeginAndEnd) {
   ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
   EXPECT_EQ(nnm_cuda_end(ctx), NNM_OK);
   EXPECT_EQ(state().depth, 0);
+  nnm_cuda_context_destroy(ctx);
+  expectAllReleased();
+}
+
+//===- cuBLAS against the fake one (runtime/test/FakeCublas.c) --------------===//
+// cuBLAS is loaded once per process too, from NNM_CUBLAS_LIBRARY (default
+// libcublas.so.13): runtime.cuda-fake gives the fake driver the fake cuBLAS,
+// runtime.cuda-fake-no-cublas gives it a missing file.
+
+namespace {
+constexpr const char *kMissingBlas = "/nonexistent/nnmodel-test/libcublas.so.13";
+
+std::string blasUnderTest() {
+  const char *v = std::getenv("NNM_CUBLAS_LIBRARY");
+  return v ? v : "";
+}
+bool fakeBlas() { return blasUnderTest().find("nnm-fake-cublas") != std::string::npos; }
+
+// FakeCublas.c's fake_gemm and fake_cublas_state, field for field.
+struct FakeGemm {
+  void *handle;
+  void *stream, *workspace;
+  int math;
+  int transa, transb, m, n, k;
+  float alpha, beta;
+  const void *a;
+  int lda;
+  long long stride_a;
+  const void *b;
+  int ldb;
+  long long stride_b;
+  void *c;
+  int ldc;
+  long long stride_c;
+  int batch;
+};
+
+struct FakeBlasState {
+  int creates, destroys, live, gemms;
+  int depth_at_create;
+  void *handle;
+  void *stream_handle, *stream;
+  void *workspace_handle, *workspace;
+  size_t workspace_bytes;
+  void *math_handle;
+  int math;
+  FakeGemm gemm;
+};
+
+constexpr size_t kWorkspaceBytes = size_t{4} << 20;
+constexpr int kStatusNotInitialized = 1, kStatusAllocFailed = 3, kStatusInvalidValue = 7,
+              kStatusExecutionFailed = 13, kStatusNotSupported = 15;
+
+// The layout of nnm_cuda_options before allow_tf32 was added.
+struct OptionsV1 {
+  uint32_t struct_size;
+  int32_t device;
+  void *stream;
+  void *arena;
+  size_t arena_bytes;
+};
+static_assert(sizeof(OptionsV1) == offsetof(nnm_cuda_options, allow_tf32),
+              "the older layout ends where allow_tf32 starts");
+
+class CudaBlas : public CudaFake {
+protected:
+  void SetUp() override {
+    CudaFake::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
+    if (!fakeBlas())
+      GTEST_SKIP() << "runs as runtime.cuda-fake (NNM_CUBLAS_LIBRARY=the fake cuBLAS)";
+    // The runtime opens the same file on its first attach and gets this object.
+    lib = dlopen(blasUnderTest().c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(lib, nullptr) << dlerror();
+    void *get = dlsym(lib, "fake_cublas_state_get"), *fail = dlsym(lib, "fake_cublas_fail");
+    ASSERT_NE(get, nullptr);
+    ASSERT_NE(fail, nullptr);
+    std::memcpy(&getBlasState, &get, sizeof get);
+    std::memcpy(&failNext, &fail, sizeof fail);
+  }
+  void TearDown() override {
+    if (failNext)
+      failNext("", 0);
+    if (lib)
+      dlclose(lib);
+  }
+  FakeBlasState blas() {
+    FakeBlasState s;
+    getBlasState(&s);
+    return s;
+  }
+  nnm_cuda_context *create(const nnm_cuda_options *o) {
+    nnm_cuda_context *ctx = nullptr;
+    EXPECT_EQ(nnm_cuda_context_create(&model, &slot, o, &ctx), NNM_OK);
+    return ctx;
+  }
+  nnm_cuda_model model = testModel();
+  void *slot = nullptr;
+  void *lib = nullptr;
+  void (*getBlasState)(void *) = nullptr;          // FakeBlasState *
+  void (*failNext)(const char *, int) = nullptr;
+};
+
+// Row-major C = op(A) op(B) for each batch, computed plainly.
+std::vector<float> referenceGemm(int64_t batch, int64_t m, int64_t n, int64_t k, int64_t flags,
+                                 int64_t stride_a, int64_t stride_b, const float *a,
+                                 const float *b) {
+  std::vector<float> c(batch * m * n);
+  for (int64_t p = 0; p < batch; ++p)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float sum = 0;
+        for (int64_t l = 0; l < k; ++l) {
+          float x = flags & NNM_GEMM_TRANS_A ? a[p * stride_a + l * m + i]
+                                             : a[p * stride_a + i * k + l];
+          float y = flags & NNM_GEMM_TRANS_B ? b[p * stride_b + j * k + l]
+                                             : b[p * stride_b + l * n + j];
+          sum += x * y;
+        }
+        c[(p * m + i) * n + j] = sum;
+      }
+  return c;
+}
+
+// Small integers, so that every product and sum is exact in f32.
+std::vector<float> ramp(size_t count, int seed) {
+  std::vector<float> v(count);
+  for (size_t i = 0; i < count; ++i)
+    v[i] = static_cast<float>(static_cast<int>((i * 7 + seed) % 11) - 5);
+  return v;
+}
+
+class CudaBlasMissing : public CudaFake {
+protected:
+  void SetUp() override {
+    CudaFake::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
+    if (blasUnderTest() != kMissingBlas)
+      GTEST_SKIP() << "runs as runtime.cuda-fake-no-cublas (NNM_CUBLAS_LIBRARY=" << kMissingBlas
+                   << ")";
+  }
+};
+} // namespace
+
+// First of the cuBLAS tests, so that in runtime.cuda-fake the two attaches
+// race to load the library (TSan checks the once).
+TEST_F(CudaBlas, TwoThreadsAttachAtOnce) {
+  nnm_cuda_context *a = create(nullptr), *b = create(nullptr);
+  ASSERT_TRUE(a && b);
+  int before = blas().creates;
+  nnm_status sa = NNM_INTERNAL_ERROR, sb = NNM_INTERNAL_ERROR;
+  std::thread ta([&] { sa = nnm_cuda_blas_attach(a); });
+  std::thread tb([&] { sb = nnm_cuda_blas_attach(b); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(sa, NNM_OK);
+  EXPECT_EQ(sb, NNM_OK);
+  EXPECT_EQ(blas().creates, before + 2);
+  EXPECT_EQ(blas().live, 2);
+  nnm_cuda_context_destroy(a);
+  nnm_cuda_context_destroy(b);
+  EXPECT_EQ(blas().live, 0);
+  expectAllReleased();
+}
+
+TEST_F(CudaBlas, AttachBindsOneHandleToTheContextsStream) {
+  nnm_cuda_options o = onDevice(0);
+  o.stream = reinterpret_cast<void *>(0x5157);
+  nnm_cuda_context *ctx = create(&o);
+  ASSERT_NE(ctx, nullptr);
+  FakeBlasState before = blas();
+  int allocations = state().allocations;
+  ASSERT_EQ(nnm_cuda_blas_attach(ctx), NNM_OK);
+  FakeBlasState s = blas();
+  EXPECT_EQ(s.creates, before.creates + 1);
+  EXPECT_EQ(s.live, 1);
+  EXPECT_EQ(s.depth_at_create, 1); // the context's, pushed for the attach
+  EXPECT_EQ(state().depth, 0);     // and popped again
+  EXPECT_EQ(s.stream_handle, s.handle);
+  EXPECT_EQ(s.stream, o.stream);
+  EXPECT_EQ(s.workspace_handle, s.handle);
+  ASSERT_NE(s.workspace, nullptr);
+  EXPECT_EQ(s.workspace_bytes, kWorkspaceBytes);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(s.workspace) % 256, 0u);
+  EXPECT_EQ(state().allocations, allocations + 1); // the workspace, from the driver
+  EXPECT_EQ(s.math_handle, s.handle);
+  EXPECT_EQ(s.math, 0); // CUBLAS_DEFAULT_MATH: no TF32 unless asked
+
+  // A second attach keeps the handle.
+  ASSERT_EQ(nnm_cuda_blas_attach(ctx), NNM_OK);
+  EXPECT_EQ(blas().creates, s.creates);
+  EXPECT_EQ(state().allocations, allocations + 1);
+  nnm_cuda_context_destroy(ctx);
+  EXPECT_EQ(blas().destroys, before.destroys + 1);
+  EXPECT_EQ(blas().live, 0);
+  expectAllReleased();
+}
+
+TEST_F(CudaBlas, AllowTf32ChoosesTensorOpMath) {
+  nnm_cuda_options o = onDevice(1);
+  o.allow_tf32 = 1;
+  nnm_cuda_context *ctx = create(&o);
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_EQ(nnm_cuda_blas_attach(ctx), NNM_OK);
+  EXPECT_EQ(blas().math, 3); // CUBLAS_TF32_TENSOR_OP_MATH
+  EXPECT_EQ(blas().stream, nullptr);
+  nnm_cuda_context_destroy(ctx);
+  expectAllReleased();
+}
+
+// A caller built against the header before allow_tf32: its struct_size stops
+// short of the field, which is then neither read (ASan would see a read past
+// the heap block) nor taken as set.
+TEST_F(CudaBlas, OlderOptionsLayoutStillWorks) {
+  auto old = std::make_unique<OptionsV1>();
+  old->struct_size = sizeof(OptionsV1);
+  old->device = 1;
+  old->stream = reinterpret_cast<void *>(0x77);
+  const auto *o = reinterpret_cast<const nnm_cuda_options *>(old.get());
+  nnm_cuda_context *ctx = create(o);
+  ASSERT_NE(ctx, nullptr);
+  EXPECT_EQ(state().retained[1], 1);
+  ASSERT_EQ(nnm_cuda_blas_attach(ctx), NNM_OK);
+  EXPECT_EQ(blas().stream, old->stream);
+  EXPECT_EQ(blas().math, 0);
+  nnm_cuda_context_destroy(ctx);
+  // Neither layout's size: refused.
+  nnm_cuda_options bad = onDevice(0);
+  bad.struct_size = sizeof(OptionsV1) + 4;
+  nnm_cuda_context *none = nullptr;
+  EXPECT_EQ(nnm_cuda_context_create(&model, &slot, &bad, &none), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(none, nullptr);
+  expectAllReleased();
+}
+
+// Row-major products through column-major cuBLAS: C^T = op(B)^T op(A)^T, so B
+// goes first, m and n swap, and each leading dimension is a stored row.
+TEST_F(CudaBlas, GemmWithEachTransposeIsRowMajor) {
+  nnm_cuda_options o = onDevice(0);
+  o.stream = reinterpret_cast<void *>(0x5157);
+  nnm_cuda_context *ctx = create(&o);
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_EQ(nnm_cuda_blas_attach(ctx), NNM_OK);
+  void *handle = blas().handle;
+  const int64_t batch = 2, m = 3, n = 4, k = 5;
+  std::vector<float> a = ramp(batch * m * k, 1), b = ramp(batch * k * n, 4);
+  for (int64_t flags = 0; flags < 4; ++flags) {
+    SCOPED_TRACE(flags);
+    std::vector<float> c(batch * m * n, std::numeric_limits<float>::quiet_NaN());
+    int gemms = blas().gemms;
+    ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+    nnm_cuda_gemm(ctx, batch, m, n, k, flags, m * k, k * n, a.data(), b.data(), c.data());
+    ASSERT_EQ(nnm_cuda_end(ctx), NNM_OK);
+    FakeBlasState s = blas();
+    ASSERT_EQ(s.gemms, gemms + 1);
+    const bool ta = flags & NNM_GEMM_TRANS_A, tb = flags & NNM_GEMM_TRANS_B;
+    EXPECT_EQ(s.gemm.handle, handle);
+    EXPECT_EQ(s.gemm.stream, o.stream);
+    EXPECT_EQ(s.gemm.workspace, s.workspace);
+    EXPECT_EQ(s.gemm.transa, tb ? 1 : 0);
+    EXPECT_EQ(s.gemm.transb, ta ? 1 : 0);
+    EXPECT_EQ(s.gemm.m, n);
+    EXPECT_EQ(s.gemm.n, m);
+    EXPECT_EQ(s.gemm.k, k);
+    EXPECT_EQ(s.gemm.alpha, 1.0f);
+    EXPECT_EQ(s.gemm.beta, 0.0f);
+    EXPECT_EQ(s.gemm.a, b.data());
+    EXPECT_EQ(s.gemm.lda, tb ? k : n);
+    EXPECT_EQ(s.gemm.stride_a, k * n);
+    EXPECT_EQ(s.gemm.b, a.data());
+    EXPECT_EQ(s.gemm.ldb, ta ? m : k);
+    EXPECT_EQ(s.gemm.stride_b, m * k);
+    EXPECT_EQ(s.gemm.c, c.data());
+    EXPECT_EQ(s.gemm.ldc, n);
+    EXPECT_EQ(s.gemm.stride_c, m * n);
+    EXPECT_EQ(s.gemm.batch, batch);
+    std::vector<float> want =
+        referenceGemm(batch, m, n, k, flags, m * k, k * n, a.data(), b.data());
+    for (size_t i = 0; i < c.size(); ++i)
+      ASSERT_EQ(c[i], want[i]) << "at " << i;
+  }
+  nnm_cuda_context_destroy(ctx);
+  expectAllReleased();
+}
+
+// Stride 0: one matrix for every batch (a weight shared by a batched MatMul).
+TEST_F(CudaBlas, GemmBroadcastsAZeroStride) {
+  nnm_cuda_context *ctx = create(nullptr);
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_EQ(nnm_cuda_blas_attach(ctx), NNM_OK);
+  const int64_t batch = 3, m = 2, n = 5, k = 3;
+  std::vector<float> a = ramp(batch * m * k, 2), b = ramp(batch * k * n, 9);
+  struct Case {
+    int64_t flags, stride_a, stride_b;
+  } cases[] = {{0, m * k, 0}, {NNM_GEMM_TRANS_B, m * k, 0}, {NNM_GEMM_TRANS_A, 0, k * n}};
+  for (const Case &t : cases) {
+    SCOPED_TRACE(testing::Message() << t.flags << " " << t.stride_a << " " << t.stride_b);
+    std::vector<float> c(batch * m * n, std::numeric_limits<float>::quiet_NaN());
+    ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+    nnm_cuda_gemm(ctx, batch, m, n, k, t.flags, t.stride_a, t.stride_b, a.data(), b.data(),
+                  c.data());
+    ASSERT_EQ(nnm_cuda_end(ctx), NNM_OK);
+    EXPECT_EQ(blas().gemm.stride_a, t.stride_b); // B is cuBLAS's A
+    EXPECT_EQ(blas().gemm.stride_b, t.stride_a);
+    EXPECT_EQ(blas().gemm.stride_c, m * n);
+    EXPECT_EQ(blas().gemm.batch, batch);
+    std::vector<float> want =
+        referenceGemm(batch, m, n, k, t.flags, t.stride_a, t.stride_b, a.data(), b.data());
+    for (size_t i = 0; i < c.size(); ++i)
+      ASSERT_EQ(c[i], want[i]) << "at " << i;
+  }
+  nnm_cuda_context_destroy(ctx);
+  expectAllReleased();
+}
+
+// Failures are kept in the context, later work skipped, and end returns them.
+TEST_F(CudaBlas, GemmFailuresAreReturnedByEnd) {
+  nnm_cuda_context *ctx = create(nullptr);
+  ASSERT_NE(ctx, nullptr);
+  float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 0, 1, 1, 1}, c[4] = {};
+  int gemms = blas().gemms;
+  auto run = [&](int64_t batch, int64_t m, int64_t n, int64_t k, int64_t flags, int64_t sa,
+                 int64_t sb, const void *pa, const void *pb, void *pc) {
+    EXPECT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+    nnm_cuda_gemm(ctx, batch, m, n, k, flags, sa, sb, pa, pb, pc);
+    return nnm_cuda_end(ctx);
+  };
+  // No handle yet.
+  EXPECT_EQ(run(1, 2, 2, 3, 0, 0, 0, a, b, c), NNM_INTERNAL_ERROR);
+  ASSERT_EQ(nnm_cuda_blas_attach(ctx), NNM_OK);
+  EXPECT_EQ(run(1, 2, 2, 3, 0, 0, 0, a, b, c), NNM_OK);
+  EXPECT_EQ(blas().gemms, gemms + 1);
+  EXPECT_EQ(c[0], 4.0f); // [1 2 3] . [1 0 1]
+  const int64_t big = int64_t{1} << 31;
+  EXPECT_EQ(run(-1, 2, 2, 3, 0, 0, 0, a, b, c), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(run(1, -2, 2, 3, 0, 0, 0, a, b, c), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(run(1, 2, big, 3, 0, 0, 0, a, b, c), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(run(big, 2, 2, 3, 0, 0, 0, a, b, c), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(run(1, 2, 2, 0, 0, 0, 0, a, b, c), NNM_INTERNAL_ERROR); // k = 0, C not empty
+  EXPECT_EQ(run(1, 2, 2, 3, 4, 0, 0, a, b, c), NNM_INTERNAL_ERROR); // unknown flag
+  EXPECT_EQ(run(1, 2, 2, 3, 0, -6, 0, a, b, c), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(run(1, 2, 2, 3, 0, 0, -6, a, b, c), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(run(1, 2, 2, 3, 0, 0, 0, nullptr, b, c), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(run(1, 2, 2, 3, 0, 0, 0, a, nullptr, c), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(run(1, 2, 2, 3, 0, 0, 0, a, b, nullptr), NNM_INVALID_ARGUMENT);
+  EXPECT_EQ(blas().gemms, gemms + 1); // none of them reached cuBLAS
+  // An empty C is nothing to compute, whatever the pointers.
+  EXPECT_EQ(run(0, 2, 2, 3, 0, 0, 0, nullptr, nullptr, nullptr), NNM_OK);
+  EXPECT_EQ(run(1, 0, 2, 3, 0, 0, 0, nullptr, nullptr, nullptr), NNM_OK);
+  EXPECT_EQ(run(1, 2, 0, 0, 0, 0, 0, nullptr, nullptr, nullptr), NNM_OK);
+  EXPECT_EQ(blas().gemms, gemms + 1);
+  // cuBLAS's own failure; and the first failure of a run skips the rest.
+  failNext("cublasSgemmStridedBatched", kStatusExecutionFailed);
+  ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+  nnm_cuda_gemm(ctx, 1, 2, 2, 3, 0, 0, 0, a, b, c);
+  nnm_cuda_gemm(ctx, 1, 2, 2, 3, 0, 0, 0, a, b, c);
+  EXPECT_EQ(nnm_cuda_end(ctx), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(blas().gemms, gemms + 1);
+  ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+  nnm_cuda_launch(ctx, 0, 1, 4096, nullptr); // a launch the fake driver refuses
+  nnm_cuda_gemm(ctx, 1, 2, 2, 3, 0, 0, 0, a, b, c);
+  EXPECT_EQ(nnm_cuda_end(ctx), NNM_INTERNAL_ERROR);
+  EXPECT_EQ(blas().gemms, gemms + 1);
+  EXPECT_EQ(run(1, 2, 2, 3, 0, 0, 0, a, b, c), NNM_OK); // the next run starts clean
+  EXPECT_EQ(blas().gemms, gemms + 2);
+  nnm_cuda_context_destroy(ctx);
+  expectAllReleased();
+}
+
+// Each step of an attach failing: a fitting status, and no handle, workspace
+// or current context left behind; the context still attaches afterwards.
+TEST_F(CudaBlas, FailedAttachLeavesNothing) {
+  nnm_cuda_context *ctx = create(nullptr);
+  ASSERT_NE(ctx, nullptr);
+  const int allocations = state().allocations;
+  struct Case {
+    const char *call;
+    int status;
+    nnm_status want;
+  } cases[] = {{"cublasCreate_v2", kStatusAllocFailed, NNM_OUT_OF_MEMORY},
+               {"cublasCreate_v2", kStatusNotInitialized, NNM_NO_DEVICE},
+               {"cublasSetStream_v2", kStatusInvalidValue, NNM_INTERNAL_ERROR},
+               {"cublasSetWorkspace_v2", kStatusInvalidValue, NNM_INTERNAL_ERROR},
+               {"cublasSetMathMode", kStatusNotSupported, NNM_INTERNAL_ERROR}};
+  for (const Case &t : cases) {
+    SCOPED_TRACE(t.call);
+    failNext(t.call, t.status);
+    EXPECT_EQ(nnm_cuda_blas_attach(ctx), t.want);
+    EXPECT_EQ(blas().live, 0);
+    EXPECT_EQ(state().allocations, allocations);
+    EXPECT_EQ(state().depth, 0);
+    float x[1] = {};
+    ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+    nnm_cuda_gemm(ctx, 1, 1, 1, 1, 0, 0, 0, x, x, x);
+    EXPECT_EQ(nnm_cuda_end(ctx), NNM_INTERNAL_ERROR); // still no handle
+  }
+  ASSERT_EQ(nnm_cuda_blas_attach(ctx), NNM_OK);
+  EXPECT_EQ(blas().live, 1);
+  nnm_cuda_context_destroy(ctx);
+  EXPECT_EQ(blas().live, 0);
+  expectAllReleased();
+}
+
+// Each context's handle and workspace go with that context.
+TEST_F(CudaBlas, DestroyReleasesTheHandleAndTheWorkspace) {
+  nnm_cuda_context *a = create(nullptr), *b = create(nullptr);
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(nnm_cuda_blas_attach(a), NNM_OK);
+  void *workspace_a = blas().workspace;
+  ASSERT_EQ(nnm_cuda_blas_attach(b), NNM_OK);
+  EXPECT_NE(blas().workspace, workspace_a);
+  int allocations = state().allocations, destroys = blas().destroys;
+  EXPECT_EQ(blas().live, 2);
+  nnm_cuda_context_destroy(a);
+  EXPECT_EQ(blas().live, 1);
+  EXPECT_EQ(blas().destroys, destroys + 1);
+  EXPECT_EQ(state().allocations, allocations - 2); // a's arena and workspace
+  EXPECT_EQ(state().depth, 0);
+  nnm_cuda_context_destroy(b);
+  EXPECT_EQ(blas().live, 0);
+  expectAllReleased();
+}
+
+TEST_F(CudaBlasMissing, AttachGivesNoDeviceAndLeaksNothing) {
+  nnm_cuda_model m = testModel();
+  void *slot = nullptr;
+  nnm_cuda_context *ctx = nullptr;
+  ASSERT_EQ(nnm_cuda_context_create(&m, &slot, nullptr, &ctx), NNM_OK);
+  int allocations = state().allocations;
+  EXPECT_EQ(nnm_cuda_blas_attach(ctx), NNM_NO_DEVICE);
+  EXPECT_EQ(nnm_cuda_blas_attach(ctx), NNM_NO_DEVICE); // and again: loaded once, missing
+  EXPECT_EQ(state().allocations, allocations);
+  EXPECT_EQ(state().depth, 0);
+  float x[1] = {};
+  ASSERT_EQ(nnm_cuda_begin(ctx), NNM_OK);
+  nnm_cuda_gemm(ctx, 1, 1, 1, 1, 0, 0, 0, x, x, x);
+  EXPECT_EQ(nnm_cuda_end(ctx), NNM_INTERNAL_ERROR);
   nnm_cuda_context_destroy(ctx);
   expectAllReleased();
 }

@@ -110,7 +110,9 @@ enum { NNM_GEMM_TRANS_A = 1, NNM_GEMM_TRANS_B = 2 };
  *  capturable into a CUDA graph). The generated create calls it for models
  *  with library GEMMs. cuBLAS (libcublas.so.13, or the library that
  *  NNM_CUBLAS_LIBRARY names) is opened with dlopen once per process; where it
- *  is missing this returns NNM_NO_DEVICE. Honours options.allow_tf32. */
+ *  is missing this returns NNM_NO_DEVICE. Honours options.allow_tf32. A
+ *  second call on an attached context does nothing and returns NNM_OK; a
+ *  failed one leaves the context as it was (launches still work). */
 NNM_API nnm_status nnm_cuda_blas_attach(nnm_cuda_context *context);
 
 /** Enqueues, between nnm_cuda_begin and nnm_cuda_end, `batch` products
@@ -118,8 +120,9 @@ NNM_API nnm_status nnm_cuda_blas_attach(nnm_cuda_context *context);
  *  stored k x m with NNM_GEMM_TRANS_A), op(B) is k x n (B stored n x k with
  *  NNM_GEMM_TRANS_B), C is m x n, dense. stride_a and stride_b count the
  *  elements from one batch's A or B to the next (0: one matrix for every
- *  batch); C's is m * n. Device pointers. A failure (or a context without
- *  nnm_cuda_blas_attach) is kept in the context, as a launch's is. */
+ *  batch); C's is m * n. Device pointers. An empty C (batch, m or n 0)
+ *  enqueues nothing; otherwise k must be at least 1. A failure (or a context
+ *  without nnm_cuda_blas_attach) is kept in the context, as a launch's is. */
 NNM_API void nnm_cuda_gemm(nnm_cuda_context *context, int64_t batch, int64_t m, int64_t n,
                            int64_t k, int64_t flags, int64_t stride_a, int64_t stride_b,
                            const void *a, const void *b, void *c);
