@@ -2,6 +2,7 @@
 #include "nnm/Compiler/Backend.h"
 #include "nnm/Compiler/Driver.h"
 #include "nnm/Passes/Cpu/Passes.h"
+#include "nnm/Passes/Gpu/Passes.h"
 #include "nnm/Passes/Memory/Passes.h"
 #include "nnm/Passes/Pipelines.h"
 
@@ -90,6 +91,8 @@ bool readSignature(ModuleOp module, ModelInfo &info, TargetBuild &build,
     build.arenaBytes = a.getInt();
   if (auto table = module->getAttrOfType<ArrayAttr>(cpu::kKernelTableAttr))
     build.libraryKernels = table.size();
+  if (auto calls = module->getAttrOfType<IntegerAttr>(gpu::kBlasAttr))
+    build.libraryKernels = calls.getInt();
   module.walk([&](LLVM::GlobalOp g) {
     if (g.getConstant())
       if (auto v = dyn_cast_or_null<ElementsAttr>(g.getValueOrNull())) {

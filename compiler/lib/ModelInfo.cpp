@@ -473,9 +473,10 @@ std::string nnm::toText(const ModelInfo &info) {
       sub("device archs", t.deviceArchs);
     sub("weight bytes", std::to_string(t.weightBytes));
     sub("arena bytes", std::to_string(t.arenaBytes));
+    std::string library = t.target == "cuda" ? " ops on cuBLAS, loaded at run time)"
+                                             : " ops on oneDNN: link -ldnnl -lgomp)";
     sub("kernels", t.kernels + (t.libraryKernels
-                                    ? " (" + std::to_string(t.libraryKernels) +
-                                          " ops on oneDNN: link -ldnnl -lgomp)"
+                                    ? " (" + std::to_string(t.libraryKernels) + library
                                     : " (generated code only)"));
   }
   return text;

@@ -58,8 +58,10 @@ void buildCpuGraphPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(onnx_level::createOnnxOptimize());
 }
 
-void buildElementwiseFusionPipeline(OpPassManager &pm) {
-  pm.addNestedPass<func::FuncOp>(cpu::createCpuFuseElementwise());
+void buildElementwiseFusionPipeline(OpPassManager &pm, bool keepContractions) {
+  cpu::CpuFuseElementwiseOptions options;
+  options.keepContractions = keepContractions;
+  pm.addNestedPass<func::FuncOp>(cpu::createCpuFuseElementwise(options));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -114,6 +116,8 @@ void buildHostLlvmPipeline(OpPassManager &pm) {
 
 void buildCudaLowerPipeline(OpPassManager &pm, const CudaLowerOptions &options) {
   pm.addPass(gpu::createGpuWeights());
+  if (options.libraryCalls)
+    pm.addNestedPass<func::FuncOp>(gpu::createGpuLibraryCalls());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(gpu::createGpuMap());
   pm.addPass(createCanonicalizerPass());

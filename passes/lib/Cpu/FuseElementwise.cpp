@@ -26,8 +26,12 @@ struct CpuFuseElementwisePass : impl::CpuFuseElementwiseBase<CpuFuseElementwiseP
 
   void runOnOperation() override {
     int64_t limit = maxBodyOps;
-    linalg::ControlFusionFn control = [limit](OpOperand *fused) {
+    bool keep = keepContractions;
+    linalg::ControlFusionFn control = [limit, keep](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
+      auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+      if (keep && consumer && consumer.getNumReductionLoops() > 0)
+        return false;
       return producer && producer->hasOneUse() &&
              bodySize(producer) + bodySize(fused->getOwner()) <= limit;
     };

@@ -34,15 +34,6 @@ namespace {
 
 constexpr const char *kKernelModule = "nnm_kernels";
 
-/// The graph function's context argument: its first !llvm.ptr argument
-/// (nnm-memref-abi puts it after the inputs and outputs).
-Value contextOf(func::FuncOp fn) {
-  for (BlockArgument a : fn.getArguments())
-    if (isa<LLVM::LLVMPointerType>(a.getType()))
-      return a;
-  return nullptr;
-}
-
 std::optional<int64_t> constantOf(Value v) {
   if (auto c = v.getDefiningOp<arith::ConstantIndexOp>())
     return c.value();
@@ -112,7 +103,7 @@ struct GpuLaunchCallsPass : impl::GpuLaunchCallsBase<GpuLaunchCallsPass> {
     module.walk([&](::mlir::gpu::LaunchFuncOp launch) {
       Location loc = launch.getLoc();
       auto fn = launch->getParentOfType<func::FuncOp>();
-      Value context = fn ? contextOf(fn) : nullptr;
+      Value context = fn ? graphContext(fn) : nullptr;
       std::string key =
           (launch.getKernelModuleName().getValue() + "::" + launch.getKernelName().getValue())
               .str();
@@ -178,4 +169,17 @@ struct GpuLaunchCallsPass : impl::GpuLaunchCallsBase<GpuLaunchCallsPass> {
 };
 
 } // namespace
+
+Value graphContext(func::FuncOp fn) {
+  for (BlockArgument a : fn.getArguments())
+    if (isa<LLVM::LLVMPointerType>(a.getType()))
+      return a;
+  return nullptr;
+}
+
+bool isLibraryCall(Operation *op) {
+  auto call = dyn_cast<func::CallOp>(op);
+  return call && call.getCallee().starts_with("nnm_cuda_");
+}
+
 } // namespace nnm::gpu

@@ -212,6 +212,11 @@ struct GpuMapPass : impl::GpuMapBase<GpuMapPass> {
     for (Operation &op : body) {
       if (host.count(&op) || isa<func::ReturnOp>(op))
         continue;
+      if (isLibraryCall(&op)) { // enqueues on the host, between the launches
+        if (!groups.back().empty())
+          groups.emplace_back();
+        continue;
+      }
       auto loop = dyn_cast<scf::ParallelOp>(op);
       if (!loop || loop.getNumResults() != 0) {
         groups.back().push_back(&op);

@@ -6,7 +6,8 @@
 //   NAME_vN_cuda_run_host(ctx, host inputs..., host outputs...)   copies, waits
 //   NAME_vN_cuda_destroy(ctx)
 // all thin calls into the runtime (nnmodel/cuda.h) with the model's constant
-// description: its device images, kernel names and weights.
+// description: its device images, kernel names and weights. A model whose
+// graph calls cuBLAS also attaches a handle to each context it creates.
 //
 //===----------------------------------------------------------------------===//
 #include "CudaApi.h"
@@ -33,6 +34,7 @@ struct Emitter {
   std::string weightsSymbol;
   int64_t weightsBytes;
   int64_t arenaBytes;
+  bool blas; ///< the graph calls cuBLAS: contexts need nnm_cuda_blas_attach
 
   bool operator()(llvm::Module &m, llvm::Function *graph,
                   const llvm::StringMap<std::string> &renamed, std::string &error) const {
@@ -101,8 +103,34 @@ struct Emitter {
       return defineExported(m, b, name, ret, args);
     };
     llvm::Function *f = define(p + "_cuda_create", i32, {ptr, ptr});
-    b.CreateRet(b.CreateCall(declare("nnm_cuda_context_create", i32, {ptr, ptr, ptr, ptr}),
-                             {model, slot, f->getArg(0), f->getArg(1)}));
+    llvm::Value *created =
+        b.CreateCall(declare("nnm_cuda_context_create", i32, {ptr, ptr, ptr, ptr}),
+                     {model, slot, f->getArg(0), f->getArg(1)});
+    if (!blas) {
+      b.CreateRet(created);
+    } else {
+      // A model with cuBLAS calls: each context gets its handle now; on failure
+      // the context is destroyed again and *out reset.
+      auto *attach = llvm::BasicBlock::Create(c, "blas", f);
+      auto *undo = llvm::BasicBlock::Create(c, "undo", f);
+      auto *done = llvm::BasicBlock::Create(c, "done", f);
+      b.CreateCondBr(b.CreateICmpEQ(created, b.getInt32(0)), attach, done);
+      b.SetInsertPoint(attach);
+      llvm::Value *ctx = b.CreateLoad(ptr, f->getArg(1));
+      llvm::Value *attached =
+          b.CreateCall(declare("nnm_cuda_blas_attach", i32, {ptr}), {ctx});
+      b.CreateCondBr(b.CreateICmpEQ(attached, b.getInt32(0)), done, undo);
+      b.SetInsertPoint(undo);
+      b.CreateCall(declare("nnm_cuda_context_destroy", voidTy, {ptr}), {ctx});
+      b.CreateStore(llvm::ConstantPointerNull::get(ptr), f->getArg(1));
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+      llvm::PHINode *status = b.CreatePHI(i32, 3);
+      status->addIncoming(created, &f->getEntryBlock());
+      status->addIncoming(attached, attach);
+      status->addIncoming(attached, undo);
+      b.CreateRet(status);
+    }
     f = define(p + "_cuda_destroy", voidTy, {ptr});
     b.CreateCall(declare("nnm_cuda_context_destroy", voidTy, {ptr}), {f->getArg(0)});
     b.CreateRetVoid();
@@ -189,10 +217,15 @@ int64_t cudaStagingBytes(const ModelInfo &info) {
 
 ApiEmitter cudaApiEmitter(const ModelInfo &info, std::vector<CudaImage> images,
                           std::vector<std::string> kernelNames, std::string weightsSymbol,
-                          int64_t weightsBytes) {
+                          int64_t weightsBytes, bool blas) {
   const TargetBuild *build = info.find("cuda");
-  return Emitter{info,         std::move(images), std::move(kernelNames), std::move(weightsSymbol),
-                 weightsBytes, build ? int64_t(build->arenaBytes) : 0};
+  return Emitter{info,
+                 std::move(images),
+                 std::move(kernelNames),
+                 std::move(weightsSymbol),
+                 weightsBytes,
+                 build ? int64_t(build->arenaBytes) : 0,
+                 blas};
 }
 
 } // namespace nnm

@@ -110,15 +110,16 @@ public:
   }
 
   bool resolveTarget(TargetDescription &target, std::string &error) const override {
-    // "auto" asks for library kernels where they pay; the cuda back end has
-    // none yet (no cuBLAS/cuDNN calls), so it means generated code here too.
-    if (!target.kernels.empty() && target.kernels != "codegen" && target.kernels != "auto") {
+    // auto (the default): matrix products on cuBLAS, the rest generated;
+    // codegen: every kernel generated.
+    if (target.kernels.empty())
+      target.kernels = "auto";
+    if (target.kernels != "codegen" && target.kernels != "auto") {
       error = "--kernels " + target.kernels +
-              ": the cuda back end generates every kernel today (cuBLAS and cuDNN calls are "
-              "not built yet); use --kernels auto or codegen, or leave it out";
+              ": the cuda back end offers auto (matrix products on cuBLAS, the rest "
+              "generated) and codegen (every kernel generated)";
       return false;
     }
-    target.kernels = "codegen";
     if (llvm::Triple(target.triple).getArch() != llvm::Triple::x86_64) {
       error = "--target cuda: host code for " + target.triple +
               " is not supported (the runtime's CUDA loader is built for x86-64 Linux)";
@@ -159,7 +160,8 @@ public:
   }
 
   void buildTensorTransforms(mlir::OpPassManager &pm) const override {
-    buildElementwiseFusionPipeline(pm);
+    // Contractions keep plain operands: matrix products become cuBLAS calls.
+    buildElementwiseFusionPipeline(pm, /*keepContractions=*/true);
   }
 
   void buildBufferizeAndLower(mlir::OpPassManager &pm,
@@ -168,6 +170,7 @@ public:
     CudaLowerOptions options;
     options.archs = target.deviceArchs;
     options.toolkitPath = target.cudaPath;
+    options.libraryCalls = target.kernels == "auto";
     buildCudaLowerPipeline(pm, options);
   }
 
@@ -219,7 +222,7 @@ public:
     return serializeHostModule(
         module, target, info, metadataJson, wantLlvmText, releaseModule, out, error,
         cudaApiEmitter(info, std::move(images), std::move(kernels), gpu::kWeightsSymbol,
-                       weightsBytes));
+                       weightsBytes, module->hasAttr(gpu::kBlasAttr)));
   }
 };
 

@@ -30,7 +30,8 @@ void buildOnnxToLinalgPipeline(mlir::OpPassManager &pm);
 void buildCpuGraphPipeline(mlir::OpPassManager &pm);
 /// Tensor-level fusion of elementwise producers into consumers, bodies bounded
 /// (nnm-cpu-fuse-elementwise; part of a back end's tensor-transform stage).
-void buildElementwiseFusionPipeline(mlir::OpPassManager &pm);
+/// With `keepContractions`, nothing is fused into ops with reduction loops.
+void buildElementwiseFusionPipeline(mlir::OpPassManager &pm, bool keepContractions = false);
 /// The CPU back end's tensor transforms: elementwise fusion, channels-last
 /// convolutions (nnm-cpu-conv-channels-last), loop orders that vectorize
 /// (nnm-cpu-loop-order).
@@ -58,9 +59,11 @@ void buildCpuPipeline(mlir::OpPassManager &pm);
 struct CudaLowerOptions {
   std::vector<std::string> archs = {"sm_80"}; ///< one device image per entry
   std::string toolkitPath = "/usr/local/cuda"; ///< for libdevice
+  bool libraryCalls = true; ///< matrix products to cuBLAS (nnm-gpu-library-calls)
 };
 /// The CUDA back end after the arena plan: constants into the weights blob
-/// (nnm-gpu-weights), loops into launches (nnm-gpu-map), kernels outlined into
+/// (nnm-gpu-weights), matrix products to cuBLAS (nnm-gpu-library-calls, unless
+/// libraryCalls is off), loops into launches (nnm-gpu-map), kernels outlined into
 /// one gpu.module, launches into runtime calls (nnm-gpu-launch-calls), kernels
 /// to NVVM and to PTX per architecture (a gpu.binary), host code to the LLVM
 /// dialect (nnm-cuda-lower-pipeline, sm_80).

@@ -17,6 +17,9 @@ def CpuFuseElementwise : Pass<"nnm-cpu-fuse-elementwise", "mlir::func::FuncOp"> 
   let options = [
     Option<"maxBodyOps", "max-body-ops", "int64_t", /*default=*/"64",
            "Largest number of operations in a fused op's body">,
+    Option<"keepContractions", "keep-contractions", "bool", /*default=*/"false",
+           "Fuse nothing into ops with reduction loops (a back end hands them to a "
+           "library, which takes plain operands)">,
   ];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }

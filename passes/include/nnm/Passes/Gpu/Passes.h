@@ -12,6 +12,9 @@ class GPUDialect;
 namespace mlir::scf {
 class SCFDialect;
 }
+namespace mlir::func {
+class FuncOp;
+}
 
 namespace nnm::gpu {
 
@@ -22,6 +25,18 @@ constexpr const char *kWeightsSymbol = "nnm_gpu_weights";
 constexpr const char *kKernelsAttr = "nnm.gpu.kernels";
 /// The runtime entry point a launch becomes.
 constexpr const char *kLaunchFunction = "nnm_cuda_launch";
+/// The runtime entry point a matrix product becomes (nnm-gpu-library-calls).
+constexpr const char *kGemmFunction = "nnm_cuda_gemm";
+/// Module attribute: how many cuBLAS calls the graph makes (nnm-gpu-library-calls);
+/// the generated create then calls nnm_cuda_blas_attach.
+constexpr const char *kBlasAttr = "nnm.gpu.blas";
+
+/// True for a call of one of the runtime's library entry points (nnm_cuda_*):
+/// host code that enqueues device work, which nnm-gpu-map leaves in place.
+bool isLibraryCall(mlir::Operation *op);
+/// The graph function's context argument: its first !llvm.ptr argument
+/// (nnm-memref-abi puts it after the inputs and outputs), or null.
+mlir::Value graphContext(mlir::func::FuncOp fn);
 
 #define GEN_PASS_DECL
 #include "nnm/Passes/Gpu/Passes.h.inc"

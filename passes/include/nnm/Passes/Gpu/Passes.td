@@ -17,6 +17,26 @@ def GpuWeights : Pass<"nnm-gpu-weights", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::memref::MemRefDialect"];
 }
 
+def GpuLibraryCalls : Pass<"nnm-gpu-library-calls", "mlir::func::FuncOp"> {
+  let summary = "Hand the graph's matrix products to cuBLAS";
+  let description = [{
+    On the bufferized graph function, each f32 `linalg` contraction of the
+    form of a (batched) matrix product, C[b..., m, n] = sum_k A[b..., m, k] *
+    B[b..., k, n] with either operand read transposed and a batch that is
+    either whole or broadcast per operand, over row-major contiguous buffers,
+    becomes a host call
+      nnm_cuda_gemm(context, batch, m, n, k, flags, stride_a, stride_b, a, b, c)
+    that enqueues cuBLAS's strided batched SGEMM on the context's stream
+    (runtime/include/nnmodel/cuda.h). The pointers are the buffers' device
+    addresses. The module attribute `nnm.gpu.blas` counts the calls; the
+    generated create then gives each context a cuBLAS handle. Contractions of
+    other shapes stay generated kernels. Runs before nnm-gpu-map, which keeps
+    these calls on the host, in order between the launches.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect", "mlir::memref::MemRefDialect"];
+}
+
 def GpuMap : Pass<"nnm-gpu-map", "mlir::func::FuncOp"> {
   let summary = "Turn the graph's top-level loop nests into GPU launches";
   let description = [{
@@ -26,7 +46,9 @@ def GpuMap : Pass<"nnm-gpu-map", "mlir::func::FuncOp"> {
     indices; reduction loops stay sequential inside the thread). Every other
     top-level op that touches memory (a 0-d kernel, a sequential loop, control
     flow over tensors) runs in a one-thread launch, consecutive ones together,
-    so the host never reads or writes device memory. Captured memrefs with a
+    so the host never reads or writes device memory. Calls of the runtime's
+    library entry points (`nnm_cuda_*`, from nnm-gpu-library-calls) stay on
+    the host, in order between the launches. Captured memrefs with a
     strided layout are passed as their base buffer and rebuilt in the kernel.
   }];
   let options = [
