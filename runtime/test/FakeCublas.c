@@ -13,6 +13,8 @@
  * CUBLAS_STATUS_EXECUTION_FAILED. A workspace must be 256-byte aligned.
  * fake_cublas_fail makes the next call of a named function return a status;
  * fake_cublas_state_get reads the record. */
+#include "fake_cublas_records.h"
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -29,36 +31,6 @@ struct cublasContext {
   size_t workspace_bytes;
   cublasMath_t math;
 };
-
-typedef struct fake_gemm {
-  void *handle;
-  void *stream, *workspace; /* the handle's, at the call */
-  int math;
-  int transa, transb, m, n, k;
-  float alpha, beta;
-  const void *a;
-  int lda;
-  long long stride_a;
-  const void *b;
-  int ldb;
-  long long stride_b;
-  void *c;
-  int ldc;
-  long long stride_c;
-  int batch;
-} fake_gemm;
-
-typedef struct fake_cublas_state {
-  int creates, destroys, live, gemms;
-  int depth_at_create;           /* the driver's context depth in the last create */
-  void *handle;                  /* the last one created */
-  void *stream_handle, *stream;  /* the last cublasSetStream_v2 */
-  void *workspace_handle, *workspace;
-  size_t workspace_bytes;        /* the last cublasSetWorkspace_v2 */
-  void *math_handle;
-  int math;                      /* the last cublasSetMathMode */
-  fake_gemm gemm;                /* the last cublasSgemmStridedBatched that ran */
-} fake_cublas_state;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static fake_cublas_state g_state;

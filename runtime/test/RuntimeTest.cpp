@@ -3,6 +3,8 @@
 #include "nnmodel/kernels.h"
 #include "nnmodel/runtime.h"
 
+#include "fake_cublas_records.h"
+
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
@@ -757,36 +759,8 @@ std::string blasUnderTest() {
 }
 bool fakeBlas() { return blasUnderTest().find("nnm-fake-cublas") != std::string::npos; }
 
-// FakeCublas.c's fake_gemm and fake_cublas_state, field for field.
-struct FakeGemm {
-  void *handle;
-  void *stream, *workspace;
-  int math;
-  int transa, transb, m, n, k;
-  float alpha, beta;
-  const void *a;
-  int lda;
-  long long stride_a;
-  const void *b;
-  int ldb;
-  long long stride_b;
-  void *c;
-  int ldc;
-  long long stride_c;
-  int batch;
-};
-
-struct FakeBlasState {
-  int creates, destroys, live, gemms;
-  int depth_at_create;
-  void *handle;
-  void *stream_handle, *stream;
-  void *workspace_handle, *workspace;
-  size_t workspace_bytes;
-  void *math_handle;
-  int math;
-  FakeGemm gemm;
-};
+using FakeGemm = fake_gemm;
+using FakeBlasState = fake_cublas_state;
 
 constexpr size_t kWorkspaceBytes = size_t{4} << 20;
 constexpr int kStatusNotInitialized = 1, kStatusAllocFailed = 3, kStatusInvalidValue = 7,
