@@ -55,6 +55,21 @@ def build_shared(args, model, work, dims):
         return so, json.load(f), compile_s
 
 
+def write_models(data, e2e=True, zoo=False):
+    """Writes the e2e models (and the zoo) into `data`; their paths."""
+    models = []
+    if e2e:
+        subprocess.run([sys.executable, os.path.join(ROOT, "test", "e2e", "make_models.py"),
+                        data], check=True, stdout=subprocess.DEVNULL)
+        models = [os.path.join(data, m) for m in ("mlp.onnx", "lenet.onnx", "resblock.onnx")]
+    if zoo:
+        subprocess.run([sys.executable, os.path.join(HERE, "make_zoo.py"), data], check=True,
+                       stdout=subprocess.DEVNULL)
+        models += [os.path.join(data, m)
+                   for m in ("resnet18.onnx", "mobilenetv2.onnx", "bert_encoder.onnx")]
+    return models
+
+
 def median_time(fn, runs):
     fn()  # warm up
     times = []
@@ -142,15 +157,7 @@ def main():
     args = ap.parse_args()
     models = list(args.models)
     data = tempfile.mkdtemp(prefix="nnm-bench-")
-    if not models:
-        subprocess.run([sys.executable, os.path.join(ROOT, "test", "e2e", "make_models.py"),
-                        data], check=True, stdout=subprocess.DEVNULL)
-        models = [os.path.join(data, m) for m in ("mlp.onnx", "lenet.onnx", "resblock.onnx")]
-    if args.zoo:
-        subprocess.run([sys.executable, os.path.join(HERE, "make_zoo.py"), data], check=True,
-                       stdout=subprocess.DEVNULL)
-        models += [os.path.join(data, m)
-                   for m in ("resnet18.onnx", "mobilenetv2.onnx", "bert_encoder.onnx")]
+    models += write_models(data, e2e=not models, zoo=args.zoo)
     threads = [int(t) for t in args.threads.split(",")]
     batches = [int(b) for b in args.batch.split(",")]
     print(f"median of {args.runs} runs, {args.rounds} interleaved rounds; times in ms; "

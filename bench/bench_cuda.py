@@ -38,7 +38,7 @@ from onnx import TensorProto, helper, numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench import DTYPES, symbolic_dims  # noqa: E402  (one definition of each)
+from bench import DTYPES, symbolic_dims, write_models  # noqa: E402  (one definition of each)
 
 
 class CudaOptions(ctypes.Structure):
@@ -191,14 +191,7 @@ def main():
 
     data_dir = tempfile.TemporaryDirectory(prefix="nnm-bench-cuda-")
     data = data_dir.name
-    subprocess.run([sys.executable, os.path.join(ROOT, "test", "e2e", "make_models.py"), data],
-                   check=True, stdout=subprocess.DEVNULL)
-    models = [os.path.join(data, m) for m in ("mlp.onnx", "lenet.onnx", "resblock.onnx")]
-    if args.zoo:
-        subprocess.run([sys.executable, os.path.join(HERE, "make_zoo.py"), data], check=True,
-                       stdout=subprocess.DEVNULL)
-        models += [os.path.join(data, m)
-                   for m in ("resnet18.onnx", "mobilenetv2.onnx", "bert_encoder.onnx")]
+    models = write_models(data, zoo=args.zoo)
     if torch:
         print(f"device: {torch.cuda.get_device_name()} ({arch}); times in ms, CUDA events\n")
         import onnxruntime as ort

@@ -168,6 +168,23 @@ TEST(Kernels, WorkspaceOfAConvolution) {
 
 namespace {
 
+/// Runs `desc` once through a one-entry kernel table on a context of `threads`,
+/// with 64-byte aligned scratch of `workspace` bytes.
+void runOneKernel(const int64_t *desc, const float *weights, const float *bias,
+                  int64_t workspace, int threads, const float *x, float *y) {
+  nnm_context *ctx = contextWithThreads(threads);
+  ASSERT_NE(ctx, nullptr);
+  void *slot = nullptr;
+  nnm_kernel_entry entry = {desc, weights, bias, workspace};
+  ASSERT_EQ(nnm_kernels_attach(ctx, &slot, &entry, 1), NNM_OK);
+  std::vector<float> scratch(size_t(workspace / 4 + 64));
+  void *ws = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) &
+                                      ~uintptr_t(63));
+  nnm_kernel_run(ctx, 0, x, nullptr, y, ws);
+  EXPECT_EQ(nnm_context_take_status(ctx), NNM_OK);
+  nnm_context_destroy(ctx);
+}
+
 /// One single-input-channel convolution of the kernel table against a plain
 /// loop nest: the runtime runs these with its own kernel (conv_direct.c) where
 /// the machine has AVX-512 and with oneDNN elsewhere; both must agree.
@@ -220,17 +237,7 @@ void checkOneChannelConv(const OneChannelConv &c, int threads) {
     for (float &f : *v)
       f = next();
 
-  nnm_context *ctx = contextWithThreads(threads);
-  ASSERT_NE(ctx, nullptr);
-  void *slot = nullptr;
-  nnm_kernel_entry entry = {desc, weights.data(), bias.data(), workspace};
-  ASSERT_EQ(nnm_kernels_attach(ctx, &slot, &entry, 1), NNM_OK);
-  std::vector<float> scratch(size_t(workspace / 4 + 64));
-  void *ws = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) &
-                                      ~uintptr_t(63));
-  nnm_kernel_run(ctx, 0, x.data(), nullptr, y.data(), ws);
-  EXPECT_EQ(nnm_context_take_status(ctx), NNM_OK);
-  nnm_context_destroy(ctx);
+  runOneKernel(desc, weights.data(), bias.data(), workspace, threads, x.data(), y.data());
 
   double worst = 0;
   for (int64_t b = 0; b < c.n; ++b)
@@ -304,17 +311,7 @@ void checkMaxPool(const MaxPoolCase &p) {
     seed = seed * 1664525u + 1013904223u;
     f = float(int32_t(seed >> 8) % 2001 - 1000) / 100.0f;
   }
-  nnm_context *ctx = contextWithThreads(1);
-  ASSERT_NE(ctx, nullptr);
-  void *slot = nullptr;
-  nnm_kernel_entry entry = {desc, nullptr, nullptr, workspace};
-  ASSERT_EQ(nnm_kernels_attach(ctx, &slot, &entry, 1), NNM_OK);
-  std::vector<float> scratch(size_t(workspace / 4 + 64));
-  void *ws = reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) &
-                                      ~uintptr_t(63));
-  nnm_kernel_run(ctx, 0, x.data(), nullptr, y.data(), ws);
-  EXPECT_EQ(nnm_context_take_status(ctx), NNM_OK);
-  nnm_context_destroy(ctx);
+  runOneKernel(desc, nullptr, nullptr, workspace, 1, x.data(), y.data());
   int wrong = 0;
   for (int64_t b = 0; b < p.n; ++b)
     for (int64_t i = 0; i < oh; ++i)
