@@ -127,6 +127,36 @@ NNM_API void nnm_cuda_gemm(nnm_cuda_context *context, int64_t batch, int64_t m, 
                            int64_t k, int64_t flags, int64_t stride_a, int64_t stride_b,
                            const void *a, const void *b, void *c);
 
+/*---- cuDNN, for models whose convolutions are library calls ---------------*/
+
+/** The words of one convolution's descriptor (nnm_cuda_dnn_attach): x is NCHW
+ *  [N, C, H, W] f32, already padded (cuDNN is given no padding); w is
+ *  [K, C / GROUPS, KH, KW]; y is NCHW [N, K, OH, OW]. Strides and dilations
+ *  are 1 for a dense convolution. */
+enum {
+  NNM_CONV_N, NNM_CONV_C, NNM_CONV_H, NNM_CONV_W, NNM_CONV_K, NNM_CONV_KH, NNM_CONV_KW,
+  NNM_CONV_OH, NNM_CONV_OW, NNM_CONV_STRIDE_H, NNM_CONV_STRIDE_W, NNM_CONV_DILATION_H,
+  NNM_CONV_DILATION_W, NNM_CONV_GROUPS, NNM_CONV_WORDS
+};
+
+/** Gives the context a cuDNN handle bound to its stream and, for each of the
+ *  model's `count` convolutions (`descs`: count x NNM_CONV_WORDS words), its
+ *  tensor, filter and convolution descriptors, its forward algorithm (cuDNN's
+ *  heuristics, no timing runs) and one device workspace large enough for all,
+ *  all made here and never per run. cuDNN (libcudnn.so.9, or the library that
+ *  NNM_CUDNN_LIBRARY names) is opened with dlopen once per process; where it
+ *  is missing this returns NNM_NO_DEVICE. TF32 tensor-op math only with
+ *  options.allow_tf32. */
+NNM_API nnm_status nnm_cuda_dnn_attach(nnm_cuda_context *context, const int64_t *descs,
+                                       int32_t count);
+
+/** Enqueues convolution `index` of the attached list, y = conv(x, w) (y is
+ *  overwritten), between nnm_cuda_begin and nnm_cuda_end; device pointers. A
+ *  failure (or a context without that convolution) is kept in the context, as
+ *  a launch's is. */
+NNM_API void nnm_cuda_conv2d(nnm_cuda_context *context, int32_t index, const void *x,
+                             const void *w, void *y);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
