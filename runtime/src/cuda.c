@@ -11,7 +11,8 @@
  * global lock. A run (begin, launch, copy, synchronize, end) only enqueues
  * work: it never allocates and never waits, so it can be graph-captured.
  * cuBLAS, for models whose matrix products are library calls, is added to a
- * context by cuda_blas.c (the context's layout: cuda_internal.h). */
+ * context by cuda_blas.c, and cuDNN, for their convolutions, by cuda_dnn.c
+ * (the context's layout: cuda_internal.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* secure_getenv */
 #endif
@@ -434,6 +435,7 @@ void nnm_cuda_context_destroy(nnm_cuda_context *context) {
   if (!context)
     return;
   cuda_blas_release(context);
+  cuda_dnn_release(context);
   /* cuMemFree waits for work still using the arena, so destroying right after
    * an unsynchronised run is safe. */
   if (context->owns_arena && push(context->entry->primary) == CUDA_SUCCESS) {
