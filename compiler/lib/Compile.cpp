@@ -93,6 +93,8 @@ bool readSignature(ModuleOp module, ModelInfo &info, TargetBuild &build,
     build.libraryKernels = table.size();
   if (auto calls = module->getAttrOfType<IntegerAttr>(gpu::kBlasAttr))
     build.libraryKernels = calls.getInt();
+  if (auto convs = module->getAttrOfType<ArrayAttr>(gpu::kDnnAttr))
+    build.libraryKernels += convs.size();
   module.walk([&](LLVM::GlobalOp g) {
     if (g.getConstant())
       if (auto v = dyn_cast_or_null<ElementsAttr>(g.getValueOrNull())) {

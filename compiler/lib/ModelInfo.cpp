@@ -473,7 +473,7 @@ std::string nnm::toText(const ModelInfo &info) {
       sub("device archs", t.deviceArchs);
     sub("weight bytes", std::to_string(t.weightBytes));
     sub("arena bytes", std::to_string(t.arenaBytes));
-    std::string library = t.target == "cuda" ? " ops on cuBLAS, loaded at run time)"
+    std::string library = t.target == "cuda" ? " ops on cuBLAS/cuDNN, loaded at run time)"
                                              : " ops on oneDNN: link -ldnnl -lgomp)";
     sub("kernels", t.kernels + (t.libraryKernels
                                     ? " (" + std::to_string(t.libraryKernels) + library

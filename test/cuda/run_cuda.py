@@ -5,9 +5,10 @@ Compiles the e2e models (test/e2e/make_models.py) with --target cpu --target cud
 (one library with both) and checks:
   * every embedded cubin is a CUDA ELF for its architecture (cuobjdump -lelf);
   * two compiles of one model give byte-identical libraries;
-  * on the runtime tests' fake driver and fake cuBLAS (--fake-driver, --fake-cublas),
-    a generated library's create attaches a cuBLAS handle and its run hands the
-    model's matrix products to cuBLAS with the right arguments (app_fakes.c);
+  * on the runtime tests' fake driver, cuBLAS and cuDNN (--fake-driver, --fake-cublas,
+    --fake-cudnn), generated libraries attach their handles at create and hand their
+    matrix products to cuBLAS and convolutions to cuDNN with the right arguments
+    (app_fakes.c);
   * the libraries link into a C and a C++ program with the runtime alone (no CUDA
     library at link time), whose CPU contexts match the ONNX Runtime outputs and
     whose CUDA contexts report NNM_NO_DEVICE cleanly without a GPU; with one, every
@@ -66,6 +67,7 @@ def main():
     ap.add_argument("--require-device", action="store_true")
     ap.add_argument("--fake-driver", help="the runtime tests' fake libcuda (FakeCudaDriver.c)")
     ap.add_argument("--fake-cublas", help="the runtime tests' fake libcublas (FakeCublas.c)")
+    ap.add_argument("--fake-cudnn", help="the runtime tests' fake libcudnn (FakeCudnn.c)")
     args = ap.parse_args()
 
     shutil.rmtree(args.work, ignore_errors=True)
@@ -121,19 +123,19 @@ def main():
         print(out, end="")
         c.check(rc == 0, "the C program runs on the CPU and gets NNM_NO_DEVICE or a context",
                 describe(rc, err))
-    if args.fake_driver and args.fake_cublas:
+    if args.fake_driver and args.fake_cublas and args.fake_cudnn:
         app_fakes = os.path.join(args.work, "app_fakes")
         fakes_inc = os.path.join(HERE, "..", "..", "runtime", "test")
         rc, _, err = run_logged([args.cc, "-std=c11", "-Wall", "-Werror", *inc, "-I", fakes_inc,
-                                 os.path.join(HERE, "app_fakes.c"), libs[0], *link, "-o",
-                                 app_fakes], 300)
+                                 os.path.join(HERE, "app_fakes.c"), libs[0], libs[1], *link,
+                                 "-o", app_fakes], 300)
         if c.check(rc == 0, "a C program for the fake driver and cuBLAS links",
                    describe(rc, err)):
             env = dict(os.environ, NNM_CUDA_DRIVER=args.fake_driver,
-                       NNM_CUBLAS_LIBRARY=args.fake_cublas)
+                       NNM_CUBLAS_LIBRARY=args.fake_cublas, NNM_CUDNN_LIBRARY=args.fake_cudnn)
             rc, out, err = run_logged([app_fakes], 120, env=env)
             print(out, end="")
-            c.check(rc == 0, "the generated library drives the fake driver and cuBLAS",
+            c.check(rc == 0, "generated libraries drive the fake driver, cuBLAS and cuDNN",
                     describe(rc, err))
     app = os.path.join(args.work, "app")
     rc, _, err = run_logged([args.cxx, "-std=c++17", "-Wall", "-Werror", *inc,

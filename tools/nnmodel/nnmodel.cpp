@@ -274,7 +274,7 @@ int compileCommand(const std::vector<std::string> &args) {
     for (const nnm::TargetBuild &t : model.info.targets) {
       std::cout << t.target << ": ";
       if (t.libraryKernels)
-        std::cout << t.libraryKernels << " ops on " << (t.target == "cuda" ? "cuBLAS" : "oneDNN")
+        std::cout << t.libraryKernels << " ops on " << (t.target == "cuda" ? "cuBLAS/cuDNN" : "oneDNN")
                   << ", ";
       std::cout << "arena " << t.arenaBytes << " bytes, weights " << t.weightBytes
                 << " bytes; ";

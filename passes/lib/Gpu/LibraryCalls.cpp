@@ -213,6 +213,58 @@ std::optional<Gemm> matchGemm(linalg::LinalgOp op) {
   return g;
 }
 
+/// One convolution as nnm_cuda_conv2d takes it: its NNM_CONV_* descriptor.
+struct Conv {
+  SmallVector<int64_t> desc;
+  Value x, w, y;
+};
+
+int64_t attrAt(DenseIntElementsAttr a, int i) { return a.getValues<int64_t>()[i]; }
+
+/// A dense NCHW convolution (linalg.conv_2d_nchw_fchw) or a grouped one
+/// (conv_2d_ngchw_gfchw, whose 5-D buffers are the same bytes as 4-D NCHW
+/// ones), over contiguous f32 buffers, into zeros. Its input is already
+/// padded: the lowering pads before convolving.
+std::optional<Conv> matchConv(linalg::LinalgOp op) {
+  if (!op.hasPureBufferSemantics())
+    return std::nullopt;
+  DenseIntElementsAttr strides, dilations;
+  int64_t groups = 1;
+  auto shapeOf = [](Value v) { return cast<MemRefType>(v.getType()).getShape(); };
+  Conv c;
+  if (auto dense = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
+    strides = dense.getStrides();
+    dilations = dense.getDilations();
+  } else if (auto grouped = dyn_cast<linalg::Conv2DNgchwGfchwOp>(op.getOperation())) {
+    strides = grouped.getStrides();
+    dilations = grouped.getDilations();
+  } else {
+    return std::nullopt;
+  }
+  c.x = op.getDpsInputOperand(0)->get();
+  c.w = op.getDpsInputOperand(1)->get();
+  c.y = op.getDpsInitOperand(0)->get();
+  if (!contiguousF32(c.x) || !contiguousF32(c.w) || !contiguousF32(c.y) ||
+      !holdsZeros(op, c.y))
+    return std::nullopt;
+  ArrayRef<int64_t> x = shapeOf(c.x), w = shapeOf(c.w), y = shapeOf(c.y);
+  int64_t n, ch, h, wd, k, kh, kw, oh, ow;
+  if (x.size() == 4) {
+    n = x[0], ch = x[1], h = x[2], wd = x[3];
+    k = w[0], kh = w[2], kw = w[3], oh = y[2], ow = y[3];
+  } else {
+    groups = x[1];
+    n = x[0], ch = x[1] * x[2], h = x[3], wd = x[4];
+    k = w[0] * w[1], kh = w[3], kw = w[4], oh = y[3], ow = y[4];
+  }
+  c.desc = {n, ch, h, wd, k, kh, kw, oh, ow, attrAt(strides, 0), attrAt(strides, 1),
+            attrAt(dilations, 0), attrAt(dilations, 1), groups};
+  for (int64_t v : c.desc)
+    if (v <= 0 || v > std::numeric_limits<int32_t>::max())
+      return std::nullopt;
+  return c;
+}
+
 /// The device address of `v`'s first element, as the !llvm.ptr the call takes.
 Value addressOf(OpBuilder &b, Location loc, Value v) {
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, v);
@@ -231,24 +283,49 @@ struct GpuLibraryCallsPass : impl::GpuLibraryCallsBase<GpuLibraryCallsPass> {
       return;
     Value context = graphContext(fn);
     SmallVector<std::pair<linalg::LinalgOp, Gemm>> found;
+    SmallVector<std::pair<linalg::LinalgOp, Conv>> convs;
     fn.walk([&](linalg::LinalgOp op) {
       if (op->getParentOp() != fn.getOperation())
         return; // top level only: a product inside a loop stays generated
       if (std::optional<Gemm> g = matchGemm(op))
         found.push_back({op, *g});
+      else if (std::optional<Conv> c = matchConv(op))
+        convs.push_back({op, *c});
     });
-    if (found.empty() || !context)
+    if (!context)
       return;
     auto module = fn->getParentOfType<ModuleOp>();
     MLIRContext *ctx = &getContext();
     Type ptr = LLVM::LLVMPointerType::get(ctx), i64 = IntegerType::get(ctx, 64);
+    Type i32 = IntegerType::get(ctx, 32);
+    auto declare = [&](StringRef name, FunctionType type) {
+      if (module.lookupSymbol(name))
+        return;
+      OpBuilder top(module.getBodyRegion());
+      func::FuncOp::create(top, module.getLoc(), name, type).setPrivate();
+    };
+    if (!convs.empty()) {
+      declare(kConvFunction, FunctionType::get(ctx, {ptr, i32, ptr, ptr, ptr}, {}));
+      SmallVector<Attribute> table;
+      if (auto before = module->getAttrOfType<ArrayAttr>(kDnnAttr))
+        table.assign(before.begin(), before.end());
+      for (auto &[op, c] : convs) {
+        OpBuilder b(op);
+        Location loc = op.getLoc();
+        Value index = arith::ConstantIntOp::create(b, loc, int64_t(table.size()), 32);
+        table.push_back(DenseI64ArrayAttr::get(ctx, c.desc));
+        func::CallOp::create(b, loc, kConvFunction, TypeRange{},
+                             ValueRange{context, index, addressOf(b, loc, c.x),
+                                        addressOf(b, loc, c.w), addressOf(b, loc, c.y)});
+        op.erase();
+      }
+      module->setAttr(kDnnAttr, ArrayAttr::get(ctx, table));
+    }
+    if (found.empty())
+      return;
     auto type = FunctionType::get(ctx, {ptr, i64, i64, i64, i64, i64, i64, i64, ptr, ptr, ptr},
                                   {});
-    if (!module.lookupSymbol(kGemmFunction)) {
-      OpBuilder top(module.getBodyRegion());
-      auto decl = func::FuncOp::create(top, module.getLoc(), kGemmFunction, type);
-      decl.setPrivate();
-    }
+    declare(kGemmFunction, type);
     for (auto &[op, g] : found) {
       OpBuilder b(op);
       Location loc = op.getLoc();

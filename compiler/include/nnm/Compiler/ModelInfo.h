@@ -34,7 +34,7 @@ struct TargetBuild {
   std::string target;          ///< back end name: "cpu", "cuda"
   std::string kernels;         ///< --kernels as resolved: auto, dnnl or codegen
   std::string deviceArchs;     ///< GPU targets: the device images, e.g. "sm_80,sm_90"
-  uint64_t libraryKernels = 0; ///< ops run by a kernel library (cpu: oneDNN, cuda: cuBLAS)
+  uint64_t libraryKernels = 0; ///< ops run by a kernel library (cpu: oneDNN, cuda: cuBLAS/cuDNN)
   uint64_t weightBytes = 0;    ///< bytes of constant data this target's code holds
   uint64_t arenaBytes = 0;     ///< scratch bytes one context needs (device memory on a GPU)
 };

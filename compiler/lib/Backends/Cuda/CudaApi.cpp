@@ -7,12 +7,14 @@
 //   NAME_vN_cuda_destroy(ctx)
 // all thin calls into the runtime (nnmodel/cuda.h) with the model's constant
 // description: its device images, kernel names and weights. A model whose
-// graph calls cuBLAS also attaches a handle to each context it creates.
+// graph calls cuBLAS or cuDNN also attaches them to each context it creates
+// (a handle, and cuDNN's per-convolution descriptors and workspace).
 //
 //===----------------------------------------------------------------------===//
 #include "CudaApi.h"
 
 #include "nnm/Compiler/ModelInfo.h"
+#include "nnmodel/cuda.h"
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -35,6 +37,7 @@ struct Emitter {
   int64_t weightsBytes;
   int64_t arenaBytes;
   bool blas; ///< the graph calls cuBLAS: contexts need nnm_cuda_blas_attach
+  std::vector<int64_t> convDescs; ///< NNM_CONV_* words of each cuDNN convolution
 
   bool operator()(llvm::Module &m, llvm::Function *graph,
                   const llvm::StringMap<std::string> &renamed, std::string &error) const {
@@ -106,31 +109,45 @@ struct Emitter {
     llvm::Value *created =
         b.CreateCall(declare("nnm_cuda_context_create", i32, {ptr, ptr, ptr, ptr}),
                      {model, slot, f->getArg(0), f->getArg(1)});
-    if (!blas) {
-      b.CreateRet(created);
-    } else {
-      // A model with cuBLAS calls: each context gets its handle now; on failure
-      // the context is destroyed again and *out reset.
-      auto *attach = llvm::BasicBlock::Create(c, "blas", f);
+    // A model with library calls: each context gets its cuBLAS handle and its
+    // cuDNN convolutions now; on a failure the context is destroyed again, *out
+    // reset, and the status returned.
+    std::vector<std::function<llvm::Value *(llvm::Value *ctx)>> attachers;
+    if (blas)
+      attachers.push_back([&](llvm::Value *ctx) -> llvm::Value * {
+        return b.CreateCall(declare("nnm_cuda_blas_attach", i32, {ptr}), {ctx});
+      });
+    if (!convDescs.empty()) {
+      llvm::SmallVector<uint64_t> words(convDescs.begin(), convDescs.end());
+      auto *table = internal(p + "_cuda_convolutions", llvm::ConstantDataArray::get(c, words));
+      attachers.push_back([&, table](llvm::Value *ctx) -> llvm::Value * {
+        return b.CreateCall(declare("nnm_cuda_dnn_attach", i32, {ptr, ptr, i32}),
+                            {ctx, table, b.getInt32(int32_t(convDescs.size() / NNM_CONV_WORDS))});
+      });
+    }
+    llvm::Value *status = created;
+    for (auto &attachOne : attachers) {
+      llvm::BasicBlock *from = b.GetInsertBlock();
+      auto *attach = llvm::BasicBlock::Create(c, "attach", f);
       auto *undo = llvm::BasicBlock::Create(c, "undo", f);
       auto *done = llvm::BasicBlock::Create(c, "done", f);
-      b.CreateCondBr(b.CreateICmpEQ(created, b.getInt32(0)), attach, done);
+      b.CreateCondBr(b.CreateICmpEQ(status, b.getInt32(0)), attach, done);
       b.SetInsertPoint(attach);
       llvm::Value *ctx = b.CreateLoad(ptr, f->getArg(1));
-      llvm::Value *attached =
-          b.CreateCall(declare("nnm_cuda_blas_attach", i32, {ptr}), {ctx});
+      llvm::Value *attached = attachOne(ctx);
       b.CreateCondBr(b.CreateICmpEQ(attached, b.getInt32(0)), done, undo);
       b.SetInsertPoint(undo);
       b.CreateCall(declare("nnm_cuda_context_destroy", voidTy, {ptr}), {ctx});
       b.CreateStore(llvm::ConstantPointerNull::get(ptr), f->getArg(1));
       b.CreateBr(done);
       b.SetInsertPoint(done);
-      llvm::PHINode *status = b.CreatePHI(i32, 3);
-      status->addIncoming(created, &f->getEntryBlock());
-      status->addIncoming(attached, attach);
-      status->addIncoming(attached, undo);
-      b.CreateRet(status);
+      llvm::PHINode *merged = b.CreatePHI(i32, 3);
+      merged->addIncoming(status, from);
+      merged->addIncoming(attached, attach);
+      merged->addIncoming(attached, undo);
+      status = merged;
     }
+    b.CreateRet(status);
     f = define(p + "_cuda_destroy", voidTy, {ptr});
     b.CreateCall(declare("nnm_cuda_context_destroy", voidTy, {ptr}), {f->getArg(0)});
     b.CreateRetVoid();
@@ -217,7 +234,8 @@ int64_t cudaStagingBytes(const ModelInfo &info) {
 
 ApiEmitter cudaApiEmitter(const ModelInfo &info, std::vector<CudaImage> images,
                           std::vector<std::string> kernelNames, std::string weightsSymbol,
-                          int64_t weightsBytes, bool blas) {
+                          int64_t weightsBytes, bool blas,
+                          std::vector<int64_t> convDescs) {
   const TargetBuild *build = info.find("cuda");
   return Emitter{info,
                  std::move(images),
@@ -225,7 +243,8 @@ ApiEmitter cudaApiEmitter(const ModelInfo &info, std::vector<CudaImage> images,
                  std::move(weightsSymbol),
                  weightsBytes,
                  build ? int64_t(build->arenaBytes) : 0,
-                 blas};
+                 blas,
+                 std::move(convDescs)};
 }
 
 } // namespace nnm

@@ -215,6 +215,11 @@ public:
       ptx.bytes = newestPtx + '\0';
       images.push_back(std::move(ptx));
     }
+    std::vector<int64_t> convs; // NNM_CONV_WORDS words per cuDNN convolution
+    if (auto table = module->getAttrOfType<mlir::ArrayAttr>(gpu::kDnnAttr))
+      for (mlir::Attribute a : table)
+        for (int64_t w : mlir::cast<mlir::DenseI64ArrayAttr>(a).asArrayRef())
+          convs.push_back(w);
     int64_t weightsBytes = 0;
     if (auto g = module.lookupSymbol<mlir::LLVM::GlobalOp>(gpu::kWeightsSymbol))
       if (auto v = mlir::dyn_cast_or_null<mlir::ElementsAttr>(g.getValueOrNull()))
@@ -222,7 +227,7 @@ public:
     return serializeHostModule(
         module, target, info, metadataJson, wantLlvmText, releaseModule, out, error,
         cudaApiEmitter(info, std::move(images), std::move(kernels), gpu::kWeightsSymbol,
-                       weightsBytes, module->hasAttr(gpu::kBlasAttr)));
+                       weightsBytes, module->hasAttr(gpu::kBlasAttr), std::move(convs)));
   }
 };
 

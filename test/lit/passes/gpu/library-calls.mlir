@@ -73,3 +73,28 @@ func.func @accumulates(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %bias: memref<
   linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
   return
 }
+
+// -----
+
+// Convolutions to cuDNN: a dense one and a grouped (depthwise) one over padded,
+// contiguous inputs into zeros become nnm_cuda_conv2d calls by index; the module
+// lists their NNM_CONV_* descriptors (N, C, H, W, K, KH, KW, OH, OW, strides,
+// dilations, groups).
+// CHECK: module attributes {nnm.gpu.dnn = [array<i64: 1, 3, 10, 10, 8, 3, 3, 4, 4, 2, 2, 1, 1, 1>, array<i64: 1, 8, 6, 6, 8, 3, 3, 4, 4, 1, 1, 1, 1, 8>]}
+// CHECK: func.func private @nnm_cuda_conv2d(!llvm.ptr, i32, !llvm.ptr, !llvm.ptr, !llvm.ptr)
+// CHECK-LABEL: func.func @convolutions
+// CHECK: call @nnm_cuda_conv2d(%arg5, %c0_i32,
+// CHECK: call @nnm_cuda_conv2d(%arg5, %c1_i32,
+// CHECK-NOT: linalg.conv
+func.func @convolutions(%x: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>, %y: memref<1x8x4x4xf32>,
+                        %dw: memref<8x1x1x3x3xf32>, %dy: memref<1x8x1x4x4xf32>, %ctx: !llvm.ptr,
+                        %px: memref<1x8x1x6x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<1x8x4x4xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+      ins(%x, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%y : memref<1x8x4x4xf32>)
+  linalg.fill ins(%zero : f32) outs(%dy : memref<1x8x1x4x4xf32>)
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%px, %dw : memref<1x8x1x6x6xf32>, memref<8x1x1x3x3xf32>) outs(%dy : memref<1x8x1x4x4xf32>)
+  return
+}

@@ -30,6 +30,11 @@ constexpr const char *kGemmFunction = "nnm_cuda_gemm";
 /// Module attribute: how many cuBLAS calls the graph makes (nnm-gpu-library-calls);
 /// the generated create then calls nnm_cuda_blas_attach.
 constexpr const char *kBlasAttr = "nnm.gpu.blas";
+/// The runtime entry point a convolution becomes (nnm-gpu-library-calls).
+constexpr const char *kConvFunction = "nnm_cuda_conv2d";
+/// Module attribute: the NNM_CONV_* descriptor of each cuDNN convolution, in
+/// index order; the generated create passes them to nnm_cuda_dnn_attach.
+constexpr const char *kDnnAttr = "nnm.gpu.dnn";
 
 /// True for a call of one of the runtime's library entry points (nnm_cuda_*):
 /// host code that enqueues device work, which nnm-gpu-map leaves in place.
