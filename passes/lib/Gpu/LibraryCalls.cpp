@@ -48,8 +48,15 @@ struct Gemm {
 /// bytes of its own, and `buffer` is live from its last write to `op`.
 Operation *lastWriter(Operation *op, Value buffer) {
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
-    if (!llvm::is_contained(prev->getOperands(), buffer))
+    // Uses inside a region (a loop writing `buffer`) count as uses of `prev`.
+    bool uses = false;
+    prev->walk([&](Operation *inner) {
+      uses = uses || llvm::is_contained(inner->getOperands(), buffer);
+    });
+    if (!uses)
       continue;
+    if (!llvm::is_contained(prev->getOperands(), buffer))
+      return nullptr; // used in a region: unclear
     if (auto l = dyn_cast<linalg::LinalgOp>(prev)) {
       for (OpOperand &init : l.getDpsInitsMutable())
         if (init.get() == buffer)

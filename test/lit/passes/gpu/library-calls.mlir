@@ -76,6 +76,27 @@ func.func @accumulates(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %bias: memref<
 
 // -----
 
+// A loop that writes C after its zero fill: unclear, so the product stays generated.
+// CHECK-LABEL: func.func @loop_writes
+// CHECK-NOT: nnm_cuda_gemm
+// CHECK: linalg.matmul
+func.func @loop_writes(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %ctx: !llvm.ptr,
+                       %c: memref<4x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x16xf32>)
+  scf.for %i = %c0 to %c4 step %c1 {
+    memref.store %one, %c[%i, %c0] : memref<4x16xf32>
+  }
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  return
+}
+
+// -----
+
 // Convolutions to cuDNN: a dense one and a grouped (depthwise) one over padded,
 // contiguous inputs into zeros become nnm_cuda_conv2d calls by index; the module
 // lists their NNM_CONV_* descriptors (N, C, H, W, K, KH, KW, OH, OW, strides,
