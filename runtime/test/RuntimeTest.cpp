@@ -775,21 +775,22 @@ struct OptionsV1 {
 static_assert(sizeof(OptionsV1) == offsetof(nnm_cuda_options, allow_tf32),
               "the older layout ends where allow_tf32 starts");
 
-class CudaBlas : public CudaFake {
+/// A test of one fake library (cuBLAS, cuDNN) beside the fake driver: opens
+/// the file the runtime opens (so it gets the same object), reads its record
+/// (`State`) and injects failures; a model and slot to create contexts with.
+template <typename State> class FakeLibraryTest : public CudaFake {
 protected:
-  void SetUp() override {
-    CudaFake::SetUp();
-    if (IsSkipped() || HasFatalFailure())
-      return;
-    if (!fakeBlas())
-      GTEST_SKIP() << "runs as runtime.cuda-fake (NNM_CUBLAS_LIBRARY=the fake cuBLAS)";
-    // The runtime opens the same file on its first attach and gets this object.
-    lib = dlopen(blasUnderTest().c_str(), RTLD_NOW | RTLD_LOCAL);
+  /// Call from SetUp after CudaFake::SetUp; skips unless `path` is the fake.
+  void openFake(const std::string &path, const char *fakeName, const char *skipWhy,
+                const char *stateFn, const char *failFn) {
+    if (path.find(fakeName) == std::string::npos)
+      GTEST_SKIP() << skipWhy;
+    lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     ASSERT_NE(lib, nullptr) << dlerror();
-    void *get = dlsym(lib, "fake_cublas_state_get"), *fail = dlsym(lib, "fake_cublas_fail");
+    void *get = dlsym(lib, stateFn), *fail = dlsym(lib, failFn);
     ASSERT_NE(get, nullptr);
     ASSERT_NE(fail, nullptr);
-    std::memcpy(&getBlasState, &get, sizeof get);
+    std::memcpy(&getState, &get, sizeof get);
     std::memcpy(&failNext, &fail, sizeof fail);
   }
   void TearDown() override {
@@ -798,9 +799,9 @@ protected:
     if (lib)
       dlclose(lib);
   }
-  FakeBlasState blas() {
-    FakeBlasState s;
-    getBlasState(&s);
+  State libState() {
+    State s;
+    getState(&s);
     return s;
   }
   nnm_cuda_context *create(const nnm_cuda_options *o) {
@@ -811,8 +812,21 @@ protected:
   nnm_cuda_model model = testModel();
   void *slot = nullptr;
   void *lib = nullptr;
-  void (*getBlasState)(void *) = nullptr;          // FakeBlasState *
+  void (*getState)(void *) = nullptr; // State *
   void (*failNext)(const char *, int) = nullptr;
+};
+
+class CudaBlas : public FakeLibraryTest<FakeBlasState> {
+protected:
+  void SetUp() override {
+    CudaFake::SetUp();
+    if (IsSkipped() || HasFatalFailure())
+      return;
+    openFake(blasUnderTest(), "nnm-fake-cublas",
+             "runs as runtime.cuda-fake (NNM_CUBLAS_LIBRARY=the fake cuBLAS)",
+             "fake_cublas_state_get", "fake_cublas_fail");
+  }
+  FakeBlasState blas() { return libState(); }
 };
 
 // Row-major C = op(A) op(B) for each batch, computed plainly.
@@ -1225,38 +1239,17 @@ std::vector<float> referenceConv(const Conv &p, const float *x, const float *w) 
   return y;
 }
 
-class CudaDnn : public CudaFake {
+class CudaDnn : public FakeLibraryTest<FakeDnnState> {
 protected:
   void SetUp() override {
     CudaFake::SetUp();
     if (IsSkipped() || HasFatalFailure())
       return;
-    if (!fakeDnn())
-      GTEST_SKIP() << "runs as runtime.cuda-fake (NNM_CUDNN_LIBRARY=the fake cuDNN)";
-    lib = dlopen(dnnUnderTest().c_str(), RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(lib, nullptr) << dlerror();
-    void *get = dlsym(lib, "fake_cudnn_state_get"), *fail = dlsym(lib, "fake_cudnn_fail");
-    ASSERT_NE(get, nullptr);
-    ASSERT_NE(fail, nullptr);
-    std::memcpy(&getDnnState, &get, sizeof get);
-    std::memcpy(&failNext, &fail, sizeof fail);
+    openFake(dnnUnderTest(), "nnm-fake-cudnn",
+             "runs as runtime.cuda-fake (NNM_CUDNN_LIBRARY=the fake cuDNN)",
+             "fake_cudnn_state_get", "fake_cudnn_fail");
   }
-  void TearDown() override {
-    if (failNext)
-      failNext("", 0);
-    if (lib)
-      dlclose(lib);
-  }
-  FakeDnnState dnn() {
-    FakeDnnState s;
-    getDnnState(&s);
-    return s;
-  }
-  nnm_cuda_context *create(const nnm_cuda_options *o) {
-    nnm_cuda_context *ctx = nullptr;
-    EXPECT_EQ(nnm_cuda_context_create(&model, &slot, o, &ctx), NNM_OK);
-    return ctx;
-  }
+  FakeDnnState dnn() { return libState(); }
   // Runs convolution `index` on fresh data and checks it against the plain loop.
   void expectConv(nnm_cuda_context *ctx, int32_t index, const Conv &p, int seed) {
     std::vector<float> x = ramp(p.xSize(), seed), w = ramp(p.wSize(), seed + 3);
@@ -1290,11 +1283,6 @@ protected:
     for (size_t i = 0; i < y.size(); ++i)
       ASSERT_EQ(y[i], want[i]) << "at " << i;
   }
-  nnm_cuda_model model = testModel();
-  void *slot = nullptr;
-  void *lib = nullptr;
-  void (*getDnnState)(void *) = nullptr; // FakeDnnState *
-  void (*failNext)(const char *, int) = nullptr;
 };
 
 class CudaDnnMissing : public CudaFake {
