@@ -99,6 +99,32 @@ llvm::Function *defineExported(llvm::Module &m, llvm::IRBuilder<> &b, const std:
   return f;
 }
 
+llvm::Value *emitAttachStep(llvm::IRBuilder<> &b, llvm::Function *f, llvm::Value *status,
+                            llvm::FunctionCallee destroy,
+                            llvm::function_ref<llvm::Value *(llvm::Value *ctx)> attach) {
+  llvm::LLVMContext &c = f->getContext();
+  auto *ptr = llvm::PointerType::getUnqual(c);
+  llvm::BasicBlock *from = b.GetInsertBlock();
+  auto *attachBlock = llvm::BasicBlock::Create(c, "attach", f);
+  auto *undo = llvm::BasicBlock::Create(c, "undo", f);
+  auto *done = llvm::BasicBlock::Create(c, "done", f);
+  b.CreateCondBr(b.CreateICmpEQ(status, b.getInt32(0)), attachBlock, done);
+  b.SetInsertPoint(attachBlock);
+  llvm::Value *ctx = b.CreateLoad(ptr, f->getArg(1));
+  llvm::Value *attached = attach(ctx);
+  b.CreateCondBr(b.CreateICmpEQ(attached, b.getInt32(0)), done, undo);
+  b.SetInsertPoint(undo);
+  b.CreateCall(destroy, {ctx});
+  b.CreateStore(llvm::ConstantPointerNull::get(ptr), f->getArg(1));
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  llvm::PHINode *merged = b.CreatePHI(b.getInt32Ty(), 3);
+  merged->addIncoming(status, from);
+  merged->addIncoming(attached, attachBlock);
+  merged->addIncoming(attached, undo);
+  return merged;
+}
+
 void emitIdentity(llvm::Module &m, const ModelInfo &info, const std::string &json) {
   llvm::LLVMContext &c = m.getContext();
   llvm::IRBuilder<> b(c);
@@ -185,27 +211,12 @@ bool emitApi(llvm::Module &m, llvm::Function *graph, const ModelInfo &info,
   llvm::Function *f = define(p + "_create", i32, {ptr, ptr});
   llvm::Value *created =
       b.CreateCall(ctxCreate, {b.getInt64(arenaBytes), f->getArg(0), f->getArg(1)});
-  if (!table) {
-    b.CreateRet(created);
-  } else {
-    // On a failed attach the context is destroyed again and *out reset.
-    auto attach = declare("nnm_kernels_attach", i32, {ptr, ptr, ptr, i32});
-    auto *attachBlock = llvm::BasicBlock::Create(c, "attach", f);
-    auto *undo = llvm::BasicBlock::Create(c, "undo", f);
-    auto *done = llvm::BasicBlock::Create(c, "done", f);
-    b.CreateCondBr(b.CreateICmpEQ(created, b.getInt32(0)), attachBlock, done);
-    b.SetInsertPoint(attachBlock);
-    llvm::Value *ctx = b.CreateLoad(ptr, f->getArg(1));
-    llvm::Value *attached =
-        b.CreateCall(attach, {ctx, state, table, b.getInt32(int32_t(kernels.size()))});
-    b.CreateCondBr(b.CreateICmpEQ(attached, b.getInt32(0)), done, undo);
-    b.SetInsertPoint(undo);
-    b.CreateCall(ctxDestroy, {ctx});
-    b.CreateStore(llvm::ConstantPointerNull::get(ptr), f->getArg(1));
-    b.CreateRet(attached);
-    b.SetInsertPoint(done);
-    b.CreateRet(created);
-  }
+  if (table) // the kernel table; on a failed attach the context goes again
+    created = emitAttachStep(b, f, created, ctxDestroy, [&](llvm::Value *ctx) -> llvm::Value * {
+      return b.CreateCall(declare("nnm_kernels_attach", i32, {ptr, ptr, ptr, i32}),
+                          {ctx, state, table, b.getInt32(int32_t(kernels.size()))});
+    });
+  b.CreateRet(created);
 
   f = define(p + "_destroy", b.getVoidTy(), {ptr});
   b.CreateCall(ctxDestroy, {f->getArg(0)});

@@ -44,6 +44,15 @@ using ApiEmitter = std::function<bool(llvm::Module &m, llvm::Function *graph,
 llvm::Function *defineExported(llvm::Module &m, llvm::IRBuilder<> &b, const std::string &name,
                                llvm::Type *ret, llvm::ArrayRef<llvm::Type *> args);
 
+/// One attach step of a generated create function `f` (arguments: options,
+/// out pointer), at `b`'s insertion point: when `status` (what creating the
+/// context, or the previous step, returned) is 0, calls `attach` on the new
+/// context; when that fails, destroys the context with `destroy` and resets
+/// *out. Returns the status after the step.
+llvm::Value *emitAttachStep(llvm::IRBuilder<> &b, llvm::Function *f, llvm::Value *status,
+                            llvm::FunctionCallee destroy,
+                            llvm::function_ref<llvm::Value *(llvm::Value *ctx)> attach);
+
 /// The metadata, version and build-id symbols and NAME_vN_metadata_json /
 /// NAME_vN_version, which every back end's library exports.
 void emitIdentity(llvm::Module &m, const ModelInfo &info, const std::string &json);

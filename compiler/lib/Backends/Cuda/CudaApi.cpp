@@ -110,44 +110,21 @@ struct Emitter {
         b.CreateCall(declare("nnm_cuda_context_create", i32, {ptr, ptr, ptr, ptr}),
                      {model, slot, f->getArg(0), f->getArg(1)});
     // A model with library calls: each context gets its cuBLAS handle and its
-    // cuDNN convolutions now; on a failure the context is destroyed again, *out
-    // reset, and the status returned.
-    std::vector<std::function<llvm::Value *(llvm::Value *ctx)>> attachers;
+    // cuDNN convolutions now; on a failure the context goes again.
+    auto destroy = declare("nnm_cuda_context_destroy", voidTy, {ptr});
     if (blas)
-      attachers.push_back([&](llvm::Value *ctx) -> llvm::Value * {
+      created = emitAttachStep(b, f, created, destroy, [&](llvm::Value *ctx) -> llvm::Value * {
         return b.CreateCall(declare("nnm_cuda_blas_attach", i32, {ptr}), {ctx});
       });
     if (!convDescs.empty()) {
       llvm::SmallVector<uint64_t> words(convDescs.begin(), convDescs.end());
       auto *table = internal(p + "_cuda_convolutions", llvm::ConstantDataArray::get(c, words));
-      attachers.push_back([&, table](llvm::Value *ctx) -> llvm::Value * {
+      created = emitAttachStep(b, f, created, destroy, [&](llvm::Value *ctx) -> llvm::Value * {
         return b.CreateCall(declare("nnm_cuda_dnn_attach", i32, {ptr, ptr, i32}),
                             {ctx, table, b.getInt32(int32_t(convDescs.size() / NNM_CONV_WORDS))});
       });
     }
-    llvm::Value *status = created;
-    for (auto &attachOne : attachers) {
-      llvm::BasicBlock *from = b.GetInsertBlock();
-      auto *attach = llvm::BasicBlock::Create(c, "attach", f);
-      auto *undo = llvm::BasicBlock::Create(c, "undo", f);
-      auto *done = llvm::BasicBlock::Create(c, "done", f);
-      b.CreateCondBr(b.CreateICmpEQ(status, b.getInt32(0)), attach, done);
-      b.SetInsertPoint(attach);
-      llvm::Value *ctx = b.CreateLoad(ptr, f->getArg(1));
-      llvm::Value *attached = attachOne(ctx);
-      b.CreateCondBr(b.CreateICmpEQ(attached, b.getInt32(0)), done, undo);
-      b.SetInsertPoint(undo);
-      b.CreateCall(declare("nnm_cuda_context_destroy", voidTy, {ptr}), {ctx});
-      b.CreateStore(llvm::ConstantPointerNull::get(ptr), f->getArg(1));
-      b.CreateBr(done);
-      b.SetInsertPoint(done);
-      llvm::PHINode *merged = b.CreatePHI(i32, 3);
-      merged->addIncoming(status, from);
-      merged->addIncoming(attached, attach);
-      merged->addIncoming(attached, undo);
-      status = merged;
-    }
-    b.CreateRet(status);
+    b.CreateRet(created);
     f = define(p + "_cuda_destroy", voidTy, {ptr});
     b.CreateCall(declare("nnm_cuda_context_destroy", voidTy, {ptr}), {f->getArg(0)});
     b.CreateRetVoid();
